@@ -40,6 +40,8 @@ struct CorpusPrepareOptions {
   bool keep_navigation = false;            // HTML: keep nav, aside and page-level header/footer
   std::string require_script = "any";      // keep only sentences with a letter of this script (e.g. hangul);
                                            // see corpus/sentence_splitter.h for the names
+  int threads = 0;                         // HTML pages parsed in parallel (0: all cores); output order and
+                                           // content do not depend on it
   bool split_text_on_blank_lines = false;  // text: a blank line starts a new document (re-preparing a
                                            // corpus.txt keeps its documents); default: one per file
 

@@ -31,6 +31,8 @@ std::function<void()> setup_corpus_prepare(CLI::App& app) {
   add_bool(app, "keep_navigation", o->keep_navigation, "HTML: keep nav, aside and page header/footer");
   add_option(app, "require_script", o->require_script,
              std::string("Keep only sentences with a letter of this script: ") + script_names());
+  add_option(app, "threads", o->threads,
+             "Threads parsing HTML pages (0: all cores); the output does not depend on it");
   add_bool(app, "split_text_on_blank_lines", o->split_text_on_blank_lines,
            "Text: a blank line starts a new document (otherwise one document per file)");
   add_config_option(app);
