@@ -107,10 +107,15 @@ class AtomicOutput {
 // Writes documents separated by one blank line.
 class CorpusWriter {
  public:
-  CorpusWriter(AtomicOutput& out, PrepareStats& stats) : out_(out), stats_(stats) {}
+  CorpusWriter(AtomicOutput& out, PrepareStats& stats, uint64_t min_sentences)
+      : out_(out), stats_(stats), min_sentences_(min_sentences) {}
   void document(const std::vector<std::string>& sentences) {
     if (sentences.empty()) {
       ++stats_.empty_documents;
+      return;
+    }
+    if (sentences.size() < min_sentences_) {
+      ++stats_.short_documents;
       return;
     }
     if (stats_.documents > 0) out_.write("\n");
@@ -125,6 +130,7 @@ class CorpusWriter {
  private:
   AtomicOutput& out_;
   PrepareStats& stats_;
+  uint64_t min_sentences_;
 };
 
 void add_line_sentences(std::string_view line, Script script, std::vector<std::string>& doc,
@@ -330,6 +336,7 @@ void CorpusPrepareOptions::validate() const {
   if (max_line_bytes == 0) throw config_error("max_line_bytes", "must be at least 1");
   if (max_html_bytes == 0) throw config_error("max_html_bytes", "must be at least 1");
   parse_script(require_script);
+  if (min_sentences == 0) throw config_error("min_sentences", "must be at least 1");
   if (threads < 0) throw config_error("threads", "must be 0 (all cores) or more");
 }
 
@@ -344,6 +351,7 @@ nlohmann::json CorpusPrepareOptions::to_json() const {
           {"keep_code_blocks", keep_code_blocks},
           {"keep_navigation", keep_navigation},
           {"require_script", require_script},
+          {"min_sentences", min_sentences},
           {"threads", threads},
           {"split_text_on_blank_lines", split_text_on_blank_lines}};
 }
@@ -368,6 +376,7 @@ CorpusPrepareOptions CorpusPrepareOptions::from_json(const nlohmann::json& j) {
   get("keep_code_blocks", o.keep_code_blocks);
   get("keep_navigation", o.keep_navigation);
   get("require_script", o.require_script);
+  get("min_sentences", o.min_sentences);
   get("threads", o.threads);
   get("split_text_on_blank_lines", o.split_text_on_blank_lines);
   return o;
@@ -380,6 +389,7 @@ nlohmann::json PrepareStats::to_json() const {
           {"invalid_files_skipped", invalid_files_skipped},
           {"invalid_lines_skipped", invalid_lines_skipped},
           {"empty_documents", empty_documents},
+          {"short_documents", short_documents},
           {"documents", documents},
           {"sentences", sentences},
           {"dropped_lines", dropped_lines},
@@ -462,7 +472,7 @@ PrepareStats prepare_corpus(const CorpusPrepareOptions& o,
   if (output.has_parent_path()) fs::create_directories(output.parent_path(), ec);
 
   AtomicOutput out(output);
-  CorpusWriter writer(out, stats);
+  CorpusWriter writer(out, stats, o.min_sentences);
   unsigned threads = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   bool any_html = std::any_of(inputs.begin(), inputs.end(), [](const PrepareInput& in) { return in.html; });
   HtmlPool pool(inputs, o, policy, parse_script(o.require_script), any_html ? threads : 1);

@@ -181,3 +181,19 @@ TEST(PrepareCorpus, TextFileIsOneDocumentUnlessSplitOnBlankLines) {
   EXPECT_EQ(stats.documents, 2u);
   EXPECT_EQ(slurp(o.output), "첫 문장.\n둘째 문장.\n\n셋째 줄\n");
 }
+
+TEST(PrepareCorpus, MinSentencesDropsShortDocuments) {
+  TempDir d;
+  d.write("s/a.html", "<p>관련 주제</p>");
+  d.write("s/b.html", "<p>첫 문장입니다. 둘째 문장입니다.</p>");
+  CorpusPrepareOptions o;
+  o.input = {(d.path() / "s").string()};
+  o.output = (d.path() / "out.txt").string();
+  o.min_sentences = 2;
+  auto stats = prepare_corpus(o);
+  EXPECT_EQ(stats.documents, 1u);
+  EXPECT_EQ(stats.short_documents, 1u);
+  EXPECT_EQ(slurp(o.output), "첫 문장입니다.\n둘째 문장입니다.\n");
+  o.min_sentences = 0;
+  EXPECT_THROW(o.validate(), Error);
+}
