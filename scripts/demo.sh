@@ -21,8 +21,10 @@ BF="$ROOT/build/bertforge"
 
 step "2/7 corpus: Korean LibreOffice help pages (apt-get download libreoffice-help-ko)"
 if [[ ! -s "$DEMO_DIR/corpus.txt" ]]; then
+  # Pages that are still in English (untranslated help) and one-line pages are left out.
   HTML_DIR=$(bash scripts/fetch-demo-corpus.sh "$DEMO_DIR/corpus-src" | tail -n 1)
-  "$BF" corpus prepare --input "$HTML_DIR" --output "$DEMO_DIR/corpus.txt" --overwrite
+  "$BF" corpus prepare --input "$HTML_DIR" --output "$DEMO_DIR/corpus.txt" --require-script hangul \
+    --min-sentences 2 --overwrite
 else
   echo "reusing $DEMO_DIR/corpus.txt"
 fi

@@ -10,9 +10,13 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libfmt-dev libre2-dev libgumbo-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-torch python3-numpy
-  nodejs npm
   binutils xz-utils time
 )
+
+# Node.js (for HF's tokenizers oracle) may already come from another apt source (e.g. nodesource's nodejs,
+# which bundles npm and conflicts with Debian's npm package): only ask apt for it when the commands are absent.
+command -v node >/dev/null || PACKAGES+=(nodejs)
+command -v npm >/dev/null || PACKAGES+=(npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

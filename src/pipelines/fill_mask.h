@@ -52,7 +52,7 @@ class FillMask {
   const std::vector<uint32_t>& target_ids() const { return target_ids_; }
 
  private:
-  models::BertLM model_;
+  mutable models::BertLM model_;  // forward() is non-const in LibTorch
   const Tokenizer& tokenizer_;
   FillMaskOptions options_;
   std::vector<uint32_t> target_ids_;

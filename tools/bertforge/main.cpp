@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <fstream>
+#include <set>
 #include <sstream>
 
 #include "command.h"
@@ -38,44 +40,56 @@ CLI::Option* add_bool(CLI::App& app, const std::string& snake_name, bool& field,
 
 namespace {
 
-// JSON config files for --config: a flat object whose keys are option names (snake_case or kebab-case).
-class JsonConfig : public CLI::Config {
- public:
-  std::string to_config(const CLI::App*, bool, bool, std::string) const override { return "{}"; }
-  std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
-    std::stringstream buffer;
-    buffer << input.rdbuf();
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(buffer.str());
-    } catch (const std::exception& e) {
-      throw Error(ErrorKind::kUsage, fmt::format("--config: not valid JSON: {}", e.what()));
-    }
-    if (!j.is_object()) throw Error(ErrorKind::kUsage, "--config: expected a JSON object of option names");
-    std::vector<CLI::ConfigItem> items;
-    for (auto& [key, value] : j.items()) {
-      CLI::ConfigItem item;
-      item.name = key;
-      if (value.is_array()) {
-        for (auto& v : value) item.inputs.push_back(v.is_string() ? v.get<std::string>() : v.dump());
-      } else if (value.is_string()) {
-        item.inputs.push_back(value.get<std::string>());
-      } else if (value.is_null()) {
-        continue;
-      } else {
-        item.inputs.push_back(value.dump());
-      }
-      items.push_back(std::move(item));
-    }
-    return items;
+// `--config FILE.json`: a flat JSON object whose keys are option names (snake_case or kebab-case). CLI11 2.1
+// reads config files only for the top-level app, so bertforge applies the file itself after parsing, to
+// the options the command line did not give: defaults < config < flags. Values go through each option's
+// own conversion and checks; a key that is no option of the command is a usage error naming it.
+void apply_json_config(CLI::App& app, const std::string& path) {
+  nlohmann::json j;
+  std::ifstream in(path);
+  if (!in) throw Error(ErrorKind::kUsage, fmt::format("--config {}: cannot read the file", path));
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const std::exception& e) {
+    throw Error(ErrorKind::kUsage, fmt::format("--config {}: not valid JSON: {}", path, e.what()));
   }
-};
+  if (!j.is_object())
+    throw Error(ErrorKind::kUsage, fmt::format("--config {}: expected a JSON object of option names", path));
+  for (auto& [key, value] : j.items()) {
+    std::string kebab = key;
+    std::replace(kebab.begin(), kebab.end(), '_', '-');
+    CLI::Option* op = app.get_option_no_throw("--" + kebab);
+    if (!op || kebab == "config" || kebab == "help")
+      throw Error(ErrorKind::kUsage, fmt::format("--config {}: unknown option '{}' for `{}`", path, key,
+                                                 app.get_name()));
+    if (op->count() > 0 || value.is_null()) continue;  // the command line wins
+    auto as_input = [](const nlohmann::json& v) {
+      if (v.is_boolean()) return std::string(v.get<bool>() ? "true" : "false");
+      return v.is_string() ? v.get<std::string>() : v.dump();
+    };
+    std::vector<std::string> inputs;
+    if (value.is_array()) {
+      for (const auto& v : value) inputs.push_back(as_input(v));
+    } else if (value.is_object()) {
+      throw Error(ErrorKind::kUsage, fmt::format("--config {}: option '{}' holds an object; expected a value", path, key));
+    } else {
+      inputs.push_back(as_input(value));
+    }
+    try {
+      op->add_result(inputs);
+      op->run_callback();
+    } catch (const CLI::Error& e) {
+      throw Error(ErrorKind::kUsage, fmt::format("--config {}: option '{}': {}", path, key, e.what()));
+    }
+  }
+}
 
 }  // namespace
 
 void add_config_option(CLI::App& app) {
-  app.set_config("--config", "", "JSON file with option values (flags given on the command line win)");
-  app.config_formatter(std::make_shared<JsonConfig>());
+  // main() applies the file after parsing (apply_json_config); the option only records the path.
+  app.add_option("--config", "JSON file of option values, keys as option names (command-line flags win)")
+      ->type_name("FILE");
 }
 
 void print_effective_config(const std::string& title, const nlohmann::json& config) {
@@ -126,8 +140,13 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+    CLI::App* leaf = &app;
+    while (!leaf->get_subcommands().empty()) leaf = leaf->get_subcommands().front();
+    if (CLI::Option* config = leaf->get_option_no_throw("--config"); config && config->count() > 0)
+      cli::apply_json_config(*leaf, config->as<std::string>());
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help/--version exit 0; every usage error exits 2 (CLI11's own codes vary by error type).
+    return app.exit(e) == 0 ? 0 : 2;
   } catch (const Error& e) {
     std::fprintf(stderr, "bertforge: error: %s\n", e.what());
     return 2;

@@ -26,7 +26,6 @@ namespace bertforge {
 namespace {
 
 struct TrainArgs {
-  std::string config;  // --config FILE.json
   std::vector<std::string> files;
   std::string output;
   std::string prefix;  // save_model's prefix: NAME-vocab.txt
@@ -272,42 +271,6 @@ void run_train(TrainArgs& a) {
   print_report(report, a.output);
 }
 
-// --config FILE.json: a flat object of option names (snake_case or kebab-case). Applied after parsing to the
-// options not given on the command line (defaults < config < flags). Done here because CLI11 2.1.2 reads
-// config files for the top-level app only, not for subcommands.
-void apply_json_config(CLI::App& app, const std::string& path, TrainArgs& args) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(ErrorKind::kUsage, fmt::format("{}: not valid JSON (--config): {}", path, e.what()));
-  }
-  if (!j.is_object())
-    throw Error(ErrorKind::kUsage,
-                fmt::format("{}: expected a JSON object of option names (--config)", path));
-  for (auto& [key, value] : j.items()) {
-    std::string kebab = key;
-    std::replace(kebab.begin(), kebab.end(), '_', '-');
-    CLI::Option* op = app.get_option_no_throw("--" + kebab);
-    if (!op || key == "config")
-      throw Error(ErrorKind::kUsage, fmt::format("{}: unknown option '{}' (--config)", path, key));
-    if (op->count() > 0 || value.is_null()) continue;  // the command line wins
-    std::vector<std::string> inputs;
-    auto as_input = [](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
-    if (value.is_array())
-      for (const auto& v : value) inputs.push_back(as_input(v));
-    else
-      inputs.push_back(as_input(value));
-    if (inputs.empty()) {  // an empty list: no special tokens / no initial alphabet
-      if (kebab == "special-tokens") args.options.special_tokens.clear();
-      if (kebab == "initial-alphabet") args.options.initial_alphabet.clear();
-      continue;
-    }
-    op->add_result(inputs);
-    op->run_callback();
-  }
-}
-
 std::function<void()> setup(CLI::App& app) {
   auto args = std::make_shared<TrainArgs>();
   auto& o = args->options;
@@ -346,15 +309,12 @@ std::function<void()> setup(CLI::App& app) {
                   "error|replace|skip: what to do with invalid UTF-8")
       ->check(CLI::IsMember({"error", "replace", "skip"}));
   cli::add_bool(app, "overwrite", args->overwrite, "Replace an existing output folder");
-  app.add_option("--config", args->config,
-                 "JSON file with option values (flags given on the command line win)");
+  cli::add_config_option(app);
   // A scalar given twice (e.g. by a script and then by the user) takes the last value.
   for (CLI::Option* opt : app.get_options())
     if (opt->get_items_expected_max() == 1 && opt->get_expected_max() == 1)
       opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  CLI::App* self = &app;
-  return [args, self]() {
-    if (!args->config.empty()) apply_json_config(*self, args->config, *args);
+  return [args]() {
     run_train(*args);
   };
 }

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "common/error.h"
 #include "models/bert.h"
 #include "pipelines/fill_mask.h"
 #include "tokenizers/tokenizer.h"
@@ -132,5 +133,5 @@ TEST(FillMask, TextsThatCannotBeAnsweredGetAnErrorNotACrash) {
 TEST(FillMask, RefusesATokenizerLargerThanTheModelVocab) {
   Tokenizer tok = tiny_tokenizer();
   auto model = tiny_model(5);
-  EXPECT_THROW(pipelines::FillMask(model, tok, {}), Error);
+  EXPECT_THROW({ pipelines::FillMask p(model, tok, {}); }, bertforge::Error);
 }
