@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -18,10 +19,12 @@ enum class InvalidUtf8Policy {
   kSkip,     // drop the whole line, count it
 };
 InvalidUtf8Policy parse_invalid_utf8_policy(const std::string& name);  // "error" | "replace" | "skip"
+const char* invalid_utf8_policy_name(InvalidUtf8Policy policy);        // inverse of the above
 
 struct LineReaderOptions {
   InvalidUtf8Policy on_invalid_utf8 = InvalidUtf8Policy::kError;
   uint64_t max_line_bytes = 256ull << 20;  // a longer line is an error naming the line
+  void validate() const;                   // config_error when max_line_bytes == 0
 };
 
 class LineReader {
@@ -32,9 +35,13 @@ class LineReader {
   LineReader& operator=(const LineReader&) = delete;
 
   // Next line without its terminator ("\n" or "\r\n"); the view is valid until the next call.
-  // Returns false at end of file.
+  // Returns false at end of file. The last line needs no terminator; an empty file has no lines,
+  // "\n" is one empty line. A line containing NUL bytes or invalid UTF-8 follows on_invalid_utf8
+  // (kReplace turns each NUL / bad sequence into U+FFFD). Throws bertforge::Error (kFormat) naming
+  // FILE:LINE for bad lines and over-long lines, kIo for read failures. Memory stays bounded by a
+  // 1 MiB read chunk plus the longest line.
   bool next(std::string_view& line);
-  uint64_t line_number() const { return line_no_; }   // of the line last returned (1-based)
+  uint64_t line_number() const { return line_no_; }    // of the line last returned (1-based)
   uint64_t bytes_read() const { return bytes_read_; }  // for progress bars
   uint64_t file_size() const { return file_size_; }
   uint64_t skipped_lines() const { return skipped_; }  // lines dropped by kSkip
@@ -44,7 +51,14 @@ class LineReader {
   std::filesystem::path path_;
   LineReaderOptions options_;
   std::FILE* file_ = nullptr;
-  std::string buffer_;
+  std::string buffer_;  // a line that spans read chunks is assembled here
+  std::string fixed_;   // kReplace output
+  std::unique_ptr<char[]> chunk_;
+  size_t chunk_pos_ = 0, chunk_len_ = 0;
+  bool eof_ = false;
+
+  bool next_raw(std::string_view& raw);
+  bool fill();
   uint64_t line_no_ = 0, bytes_read_ = 0, file_size_ = 0, skipped_ = 0;
 };
 

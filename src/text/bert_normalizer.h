@@ -14,13 +14,13 @@
 namespace bertforge::text {
 
 struct BertNormalizerOptions {
-  bool clean_text = true;               // drop controls/U+FFFD/NUL, map whitespace to ' '
-  bool handle_chinese_chars = true;     // put spaces around CJK ideographs
-  std::optional<bool> strip_accents;    // unset follows `lowercase` (HF rule)
-  bool lowercase = false;               // HF's default is true; bertforge's default is false (Korean)
+  bool clean_text = true;             // drop controls/U+FFFD/NUL, map whitespace to ' '
+  bool handle_chinese_chars = true;   // put spaces around CJK ideographs
+  std::optional<bool> strip_accents;  // unset follows `lowercase` (HF rule)
+  bool lowercase = false;             // HF's default is true; bertforge's default is false (Korean)
 
   bool effective_strip_accents() const { return strip_accents.value_or(lowercase); }
-  nlohmann::json to_json() const;       // {"type":"BertNormalizer",...} as in tokenizer.json
+  nlohmann::json to_json() const;  // {"type":"BertNormalizer",...} as in tokenizer.json
   static BertNormalizerOptions from_json(const nlohmann::json& j);
 };
 
@@ -28,7 +28,13 @@ struct BertNormalizerOptions {
 struct NormalizedText {
   std::string text;
   std::vector<uint32_t> source_offsets;  // size text.size()+1; last entry = input size
+  // For each output byte, the end (exclusive) of the input char it came from, so a span [a, b) of `text`
+  // maps to the input span [source_offsets[a], source_ends[b-1]) even when removed chars follow it.
+  std::vector<uint32_t> source_ends;
 };
+
+// The most code points one input char can become (strip: 3, lowercase: x2, chinese: 2 spaces).
+constexpr size_t kMaxNormalizedChars = 8;
 
 class BertNormalizer {
  public:
@@ -36,6 +42,11 @@ class BertNormalizer {
   const BertNormalizerOptions& options() const { return options_; }
   std::string normalize(std::string_view input) const;
   NormalizedText normalize_with_offsets(std::string_view input) const;
+  // Normalizes one input code point (clean_text, strip_accents, lowercase; not the CJK spaces) into
+  // out[0..n) and returns n (0 = removed). Sets *chinese when handle_chinese_chars isolates it.
+  // Invalid UTF-8 must be handled by the caller (BertNormalizer::normalize replaces it with U+FFFD first,
+  // which clean_text then removes, as HF's lossy decoding would).
+  size_t normalize_char(char32_t cp, char32_t* out, bool* chinese) const;
 
  private:
   BertNormalizerOptions options_;
