@@ -9,8 +9,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <exception>
+#include <mutex>
 #include <system_error>
+#include <thread>
 
 #include "common/error.h"
 #include "common/fs.h"
@@ -103,10 +107,15 @@ class AtomicOutput {
 // Writes documents separated by one blank line.
 class CorpusWriter {
  public:
-  CorpusWriter(AtomicOutput& out, PrepareStats& stats) : out_(out), stats_(stats) {}
+  CorpusWriter(AtomicOutput& out, PrepareStats& stats, uint64_t min_sentences)
+      : out_(out), stats_(stats), min_sentences_(min_sentences) {}
   void document(const std::vector<std::string>& sentences) {
     if (sentences.empty()) {
       ++stats_.empty_documents;
+      return;
+    }
+    if (sentences.size() < min_sentences_) {
+      ++stats_.short_documents;
       return;
     }
     if (stats_.documents > 0) out_.write("\n");
@@ -121,6 +130,7 @@ class CorpusWriter {
  private:
   AtomicOutput& out_;
   PrepareStats& stats_;
+  uint64_t min_sentences_;
 };
 
 void add_line_sentences(std::string_view line, Script script, std::vector<std::string>& doc,
@@ -174,8 +184,17 @@ bool clean_html_bytes(const fs::path& path, std::string& data, InvalidUtf8Policy
   return true;
 }
 
-void prepare_html(const PrepareInput& in, const CorpusPrepareOptions& o, InvalidUtf8Policy policy,
-                  CorpusWriter& writer, PrepareStats& stats) {
+// One HTML page's outcome, computed on a worker thread and written in input order by the main thread.
+struct HtmlResult {
+  std::vector<std::string> sentences;
+  uint64_t bytes = 0, dropped = 0;
+  bool skipped_invalid = false;
+  std::exception_ptr error;
+  bool done = false;
+};
+
+void process_html(const PrepareInput& in, const CorpusPrepareOptions& o, InvalidUtf8Policy policy,
+                  Script script, HtmlResult& r) {
   std::error_code ec;
   uint64_t size = fs::file_size(in.path, ec);
   if (!ec && size > o.max_html_bytes)
@@ -184,19 +203,98 @@ void prepare_html(const PrepareInput& in, const CorpusPrepareOptions& o, Invalid
                                    "pass --format text if it is not HTML)",
                                    size, o.max_html_bytes));
   std::string data = read_file(in.path);
-  stats.input_bytes += data.size();
-  ++stats.html_files;
+  r.bytes = data.size();
   if (data.size() >= 3 && data.compare(0, 3, "\xEF\xBB\xBF") == 0) data.erase(0, 3);
   if (!clean_html_bytes(in.path, data, policy)) {
-    ++stats.invalid_files_skipped;
+    r.skipped_invalid = true;
     return;
   }
   HtmlTextOptions html_options;
   html_options.keep_code_blocks = o.keep_code_blocks;
   html_options.keep_navigation = o.keep_navigation;
-  writer.document(
-      html_page_sentences(data, html_options, parse_script(o.require_script), &stats.dropped_lines));
+  r.sentences = html_page_sentences(data, html_options, script, &r.dropped);
 }
+
+// Parses HTML pages on `threads` workers, at most `window` pages ahead of the writer, so memory stays
+// bounded and the output order (hence the corpus) does not depend on the thread count. Text inputs are
+// left to the caller (they stream and may be huge).
+class HtmlPool {
+ public:
+  HtmlPool(const std::vector<PrepareInput>& inputs, const CorpusPrepareOptions& o, InvalidUtf8Policy policy,
+           Script script, unsigned threads)
+      : inputs_(inputs), o_(o), policy_(policy), script_(script), results_(inputs.size()) {
+    window_ = std::max<size_t>(4, 4 * threads);
+    if (threads <= 1) return;  // run() computes pages inline
+    for (unsigned t = 0; t < threads; ++t) workers_.emplace_back([this] { work(); });
+  }
+  ~HtmlPool() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    space_.notify_all();
+    for (auto& w : workers_) w.join();
+  }
+
+  // The result for input i (an HTML page); rethrows its error. Call for increasing i, then release(i).
+  HtmlResult& get(size_t i) {
+    if (workers_.empty()) {
+      compute(i);
+    } else {
+      std::unique_lock<std::mutex> lock(mutex_);
+      done_.wait(lock, [&] { return results_[i].done; });
+    }
+    if (results_[i].error) std::rethrow_exception(results_[i].error);
+    return results_[i];
+  }
+  void release(size_t i) {
+    results_[i] = HtmlResult();
+    std::lock_guard<std::mutex> lock(mutex_);
+    written_ = i + 1;
+    space_.notify_all();
+  }
+
+ private:
+  void compute(size_t i) {
+    try {
+      process_html(inputs_[i], o_, policy_, script_, results_[i]);
+    } catch (...) {
+      results_[i].error = std::current_exception();
+    }
+  }
+  void work() {
+    for (;;) {
+      size_t i;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        for (;;) {
+          while (next_ < inputs_.size() && !inputs_[next_].html) ++next_;
+          if (stop_ || next_ >= inputs_.size()) return;
+          if (next_ < written_ + window_) break;
+          space_.wait(lock);
+        }
+        i = next_++;
+      }
+      compute(i);
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        results_[i].done = true;
+      }
+      done_.notify_all();
+    }
+  }
+
+  const std::vector<PrepareInput>& inputs_;
+  const CorpusPrepareOptions& o_;
+  InvalidUtf8Policy policy_;
+  Script script_;
+  std::vector<HtmlResult> results_;
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable done_, space_;
+  size_t next_ = 0, written_ = 0, window_ = 4;
+  bool stop_ = false;
+};
 
 void prepare_text(const PrepareInput& in, const CorpusPrepareOptions& o, InvalidUtf8Policy policy,
                   CorpusWriter& writer, PrepareStats& stats) {
@@ -238,6 +336,8 @@ void CorpusPrepareOptions::validate() const {
   if (max_line_bytes == 0) throw config_error("max_line_bytes", "must be at least 1");
   if (max_html_bytes == 0) throw config_error("max_html_bytes", "must be at least 1");
   parse_script(require_script);
+  if (min_sentences == 0) throw config_error("min_sentences", "must be at least 1");
+  if (threads < 0) throw config_error("threads", "must be 0 (all cores) or more");
 }
 
 nlohmann::json CorpusPrepareOptions::to_json() const {
@@ -251,6 +351,8 @@ nlohmann::json CorpusPrepareOptions::to_json() const {
           {"keep_code_blocks", keep_code_blocks},
           {"keep_navigation", keep_navigation},
           {"require_script", require_script},
+          {"min_sentences", min_sentences},
+          {"threads", threads},
           {"split_text_on_blank_lines", split_text_on_blank_lines}};
 }
 
@@ -274,6 +376,8 @@ CorpusPrepareOptions CorpusPrepareOptions::from_json(const nlohmann::json& j) {
   get("keep_code_blocks", o.keep_code_blocks);
   get("keep_navigation", o.keep_navigation);
   get("require_script", o.require_script);
+  get("min_sentences", o.min_sentences);
+  get("threads", o.threads);
   get("split_text_on_blank_lines", o.split_text_on_blank_lines);
   return o;
 }
@@ -285,6 +389,7 @@ nlohmann::json PrepareStats::to_json() const {
           {"invalid_files_skipped", invalid_files_skipped},
           {"invalid_lines_skipped", invalid_lines_skipped},
           {"empty_documents", empty_documents},
+          {"short_documents", short_documents},
           {"documents", documents},
           {"sentences", sentences},
           {"dropped_lines", dropped_lines},
@@ -367,12 +472,24 @@ PrepareStats prepare_corpus(const CorpusPrepareOptions& o,
   if (output.has_parent_path()) fs::create_directories(output.parent_path(), ec);
 
   AtomicOutput out(output);
-  CorpusWriter writer(out, stats);
+  CorpusWriter writer(out, stats, o.min_sentences);
+  unsigned threads = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  bool any_html = std::any_of(inputs.begin(), inputs.end(), [](const PrepareInput& in) { return in.html; });
+  HtmlPool pool(inputs, o, policy, parse_script(o.require_script), any_html ? threads : 1);
   for (size_t i = 0; i < inputs.size(); ++i) {
-    if (inputs[i].html)
-      prepare_html(inputs[i], o, policy, writer, stats);
-    else
+    if (inputs[i].html) {
+      HtmlResult& r = pool.get(i);
+      ++stats.html_files;
+      stats.input_bytes += r.bytes;
+      stats.dropped_lines += r.dropped;
+      if (r.skipped_invalid)
+        ++stats.invalid_files_skipped;
+      else
+        writer.document(r.sentences);
+      pool.release(i);
+    } else {
       prepare_text(inputs[i], o, policy, writer, stats);
+    }
     if (progress) progress(i + 1, inputs.size());
   }
   if (stats.documents == 0)

@@ -40,6 +40,9 @@ struct CorpusPrepareOptions {
   bool keep_navigation = false;            // HTML: keep nav, aside and page-level header/footer
   std::string require_script = "any";      // keep only sentences with a letter of this script (e.g. hangul);
                                            // see corpus/sentence_splitter.h for the names
+  uint64_t min_sentences = 1;  // documents with fewer sentences are dropped (2 drops one-line pages)
+  int threads = 0;             // HTML pages parsed in parallel (0: all cores); output order and
+                               // content do not depend on it
   bool split_text_on_blank_lines = false;  // text: a blank line starts a new document (re-preparing a
                                            // corpus.txt keeps its documents); default: one per file
 
@@ -68,6 +71,7 @@ struct PrepareStats {
   uint64_t invalid_files_skipped = 0;       // HTML pages dropped by on_invalid_utf8=skip
   uint64_t invalid_lines_skipped = 0;       // text lines dropped by on_invalid_utf8=skip
   uint64_t empty_documents = 0;             // pages/files with no sentence left (not written)
+  uint64_t short_documents = 0;             // documents under min_sentences (not written)
   uint64_t documents = 0, sentences = 0;    // written
   uint64_t dropped_lines = 0;               // sentences dropped: no letter (of require_script)
   uint64_t input_bytes = 0, bytes_written = 0;

@@ -35,7 +35,7 @@ struct TokenizerSettings {
   std::string mask_token = "[MASK]";
   std::string continuing_subword_prefix = "##";
   uint32_t max_input_chars_per_word = 100;
-  uint32_t model_max_length = 512;              // tokenizer_config.json; truncation limit when asked for
+  uint32_t model_max_length = 512;  // tokenizer_config.json; truncation limit when asked for
   std::vector<std::string> special_tokens = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
 };
 
@@ -61,6 +61,19 @@ class Tokenizer {
                                      unsigned threads = 0) const;
   std::string decode(const std::vector<uint32_t>& ids, bool skip_special_tokens = true) const;
 
+  // Truncation to `max_length` tokens including [CLS]/[SEP] (0 = settings().model_max_length), as HF's
+  // truncation (direction right, stride 0) before BertProcessing: the content is cut, then the special
+  // tokens are added. Pairs use HF's longest_first (drop from the longer side, ties from the second).
+  Encoding encode_truncated(std::string_view text, size_t max_length = 0,
+                            bool add_special_tokens = true) const;
+  Encoding encode_pair_truncated(std::string_view a, std::string_view b, size_t max_length = 0,
+                                 bool add_special_tokens = true) const;
+
+  // The tokenizer.json text HF's pretty save would write for this tokenizer (byte-exact, no final newline).
+  std::string to_tokenizer_json() const;
+  // False for a tokenizer.json whose post_processor is null (HF then adds no [CLS]/[SEP]).
+  bool has_post_processor() const;
+
   size_t vocab_size() const;
   int64_t token_to_id(std::string_view token) const;  // -1 when absent
   const std::string& id_to_token(uint32_t id) const;
@@ -81,9 +94,10 @@ class Tokenizer {
   Tokenizer& operator=(Tokenizer&&) noexcept;
   ~Tokenizer();
 
+  struct Impl;  // opaque (tokenizer_impl.h); public only so the encode helpers in the .cpp can name it
+
  private:
   Tokenizer();
-  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 

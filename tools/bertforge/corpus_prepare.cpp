@@ -31,6 +31,9 @@ std::function<void()> setup_corpus_prepare(CLI::App& app) {
   add_bool(app, "keep_navigation", o->keep_navigation, "HTML: keep nav, aside and page header/footer");
   add_option(app, "require_script", o->require_script,
              std::string("Keep only sentences with a letter of this script: ") + script_names());
+  add_option(app, "min_sentences", o->min_sentences, "Drop documents with fewer sentences than this");
+  add_option(app, "threads", o->threads,
+             "Threads parsing HTML pages (0: all cores); the output does not depend on it");
   add_bool(app, "split_text_on_blank_lines", o->split_text_on_blank_lines,
            "Text: a blank line starts a new document (otherwise one document per file)");
   add_config_option(app);
@@ -51,8 +54,9 @@ std::function<void()> setup_corpus_prepare(CLI::App& app) {
              stats.html_files, stats.text_files, human_bytes(stats.input_bytes), stats.ignored_files);
     log_info(
         "  dropped: {} sentences without letters (of --require-script), {} inputs with no sentence, {} "
-        "invalid pages, {} invalid lines",
-        stats.dropped_lines, stats.empty_documents, stats.invalid_files_skipped, stats.invalid_lines_skipped);
+        "documents under --min-sentences, {} invalid pages, {} invalid lines",
+        stats.dropped_lines, stats.empty_documents, stats.short_documents, stats.invalid_files_skipped,
+        stats.invalid_lines_skipped);
   };
 }
 
