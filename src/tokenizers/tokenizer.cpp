@@ -147,19 +147,41 @@ Tokenizer Tokenizer::from_vocab(std::vector<std::string> vocab, TokenizerSetting
 
 namespace {
 
-// Runs WordPiece on the word in `s.word` and emits its tokens. Offsets (when kOffsets) come from the
-// per-byte source char offsets of the word.
+// Where a word's chars came from, to turn byte ranges of the word into char offsets of the original text.
+// Direct words are an unmodified slice of the input (the common case): char offset = first_char + number of
+// chars before the byte. Words the normalizer changed carry per-byte source offsets
+// (Scratch::char_begin/end).
+struct WordSource {
+  bool direct = true;
+  uint32_t first_char = 0;
+};
+
+inline uint32_t count_chars(const char* p, size_t n) {
+  uint32_t k = 0;
+  for (size_t i = 0; i < n; ++i) k += !is_utf8_cont(p[i]);
+  return k;
+}
+
+// Runs WordPiece on word `w` (nchars code points) and emits its tokens with their char offsets.
 template <bool kOffsets, typename Emit>
-inline void encode_word(const Tokenizer::Impl& im, Scratch& s, size_t nchars, Emit& emit) {
-  const std::string& w = s.word;
+inline void encode_word(const Tokenizer::Impl& im, Scratch& s, std::string_view w, size_t nchars,
+                        const WordSource& src, Emit& emit) {
   const size_t n = w.size();
+  // Char offsets of the byte range [b, e) of the word; `chars_before_b` = chars in w[0, b) (direct words).
+  auto span = [&](size_t b, size_t e, uint32_t chars_before_b,
+                  uint32_t chars_in) -> std::pair<uint32_t, uint32_t> {
+    if (src.direct) return {src.first_char + chars_before_b, src.first_char + chars_before_b + chars_in};
+    return {s.char_begin[b], s.char_end[e - 1]};
+  };
   auto emit_unk = [&]() {
     if (im.unk < 0) {
       throw Error(ErrorKind::kFormat, "WordPiece: the unknown token '" + im.settings.unk_token +
-                                          "' is missing from the vocabulary (needed for word '" + w + "')");
+                                          "' is missing from the vocabulary (needed for word '" +
+                                          std::string(w) + "')");
     }
     if constexpr (kOffsets) {
-      emit(static_cast<uint32_t>(im.unk), s.char_begin[0], s.char_end[n - 1]);
+      auto o = span(0, n, 0, static_cast<uint32_t>(nchars));
+      emit(static_cast<uint32_t>(im.unk), o.first, o.second);
     } else {
       emit(static_cast<uint32_t>(im.unk), 0, 0);
     }
@@ -169,10 +191,11 @@ inline void encode_word(const Tokenizer::Impl& im, Scratch& s, size_t nchars, Em
     return;
   }
   // Fast case: the whole word is a token.
-  int64_t whole = im.full.find(w.data(), n);
+  const int64_t whole = im.full.find(w.data(), n);
   if (whole >= 0) {
     if constexpr (kOffsets) {
-      emit(static_cast<uint32_t>(whole), s.char_begin[0], s.char_end[n - 1]);
+      auto o = span(0, n, 0, static_cast<uint32_t>(nchars));
+      emit(static_cast<uint32_t>(whole), o.first, o.second);
     } else {
       emit(static_cast<uint32_t>(whole), 0, 0);
     }
@@ -184,12 +207,11 @@ inline void encode_word(const Tokenizer::Impl& im, Scratch& s, size_t nchars, Em
     const detail::TokenTable& table = start == 0 ? im.full : im.cont;
     size_t end = std::min(n, start + table.max_len());
     while (end > start && end < n && is_utf8_cont(w[end])) --end;
-    int64_t id = -1;
-    // The whole word was already looked up.
-    if (start == 0 && end == n) {
+    if (start == 0 && end == n) {  // the whole word was already looked up
       --end;
       while (end > start && is_utf8_cont(w[end])) --end;
     }
+    int64_t id = -1;
     while (end > start) {
       id = table.find(w.data() + start, end - start);
       if (id >= 0) break;
@@ -203,9 +225,13 @@ inline void encode_word(const Tokenizer::Impl& im, Scratch& s, size_t nchars, Em
     s.pieces.push_back({static_cast<uint32_t>(id), static_cast<uint32_t>(start), static_cast<uint32_t>(end)});
     start = end;
   }
+  uint32_t chars_before = 0;
   for (const auto& p : s.pieces) {
     if constexpr (kOffsets) {
-      emit(p.id, s.char_begin[p.begin], s.char_end[p.end - 1]);
+      const uint32_t c = count_chars(w.data() + p.begin, p.end - p.begin);
+      auto o = span(p.begin, p.end, chars_before, c);
+      chars_before += c;
+      emit(p.id, o.first, o.second);
     } else {
       emit(p.id, 0, 0);
     }
@@ -214,60 +240,97 @@ inline void encode_word(const Tokenizer::Impl& im, Scratch& s, size_t nchars, Em
 
 // Normalizes, pre-tokenizes and WordPiece-encodes text[begin, end) (no special tokens inside).
 // `char_pos` is the char offset of text[begin] and is advanced past the piece.
+// A word stays a view into `text` while its chars pass through the normalizer unchanged and contiguous;
+// only a word the normalizer changes (removed char inside, mapped char) is copied into Scratch::word.
 template <bool kOffsets, typename Emit>
 void encode_piece(const Tokenizer::Impl& im, std::string_view text, size_t begin, size_t end,
                   uint32_t& char_pos, Emit& emit) {
   Scratch& s = scratch();
-  s.word.clear();
-  if constexpr (kOffsets) {
-    s.char_begin.clear();
-    s.char_end.clear();
-  }
+  const char* data = text.data();
+  bool in_word = false;
+  WordSource src;
+  size_t wstart = 0, wend = 0;  // direct word = data[wstart, wend)
   size_t nchars = 0;
+
   auto flush = [&]() {
-    if (!s.word.empty()) {
-      encode_word<kOffsets>(im, s, nchars, emit);
+    if (!in_word) return;
+    if (src.direct) {
+      encode_word<kOffsets>(im, s, std::string_view(data + wstart, wend - wstart), nchars, src, emit);
+    } else {
+      encode_word<kOffsets>(im, s, s.word, nchars, src, emit);
+    }
+    in_word = false;
+  };
+  auto start_word = [&](bool direct, uint32_t cpos) {
+    in_word = true;
+    src.direct = direct;
+    src.first_char = cpos;
+    nchars = 0;
+    if (!direct) {
       s.word.clear();
       if constexpr (kOffsets) {
         s.char_begin.clear();
         s.char_end.clear();
       }
     }
-    nchars = 0;
   };
-  auto push_bytes = [&](const char* p, size_t len, uint32_t cb) {
-    s.word.append(p, len);
-    ++nchars;
+  // Leaves direct mode: copies the word so far into the buffer with its per-byte char offsets.
+  auto to_buffer = [&]() {
+    s.word.assign(data + wstart, wend - wstart);
     if constexpr (kOffsets) {
-      for (size_t k = 0; k < len; ++k) {
-        s.char_begin.push_back(cb);
-        s.char_end.push_back(cb + 1);
+      s.char_begin.clear();
+      s.char_end.clear();
+      uint32_t c = src.first_char;
+      for (size_t k = wstart; k < wend; ++k) {
+        if (k > wstart && !is_utf8_cont(data[k])) ++c;
+        s.char_begin.push_back(c);
+        s.char_end.push_back(c + 1);
+      }
+    }
+    src.direct = false;
+  };
+  auto add_offsets = [&](size_t nbytes, uint32_t cpos) {
+    if constexpr (kOffsets) {
+      for (size_t k = 0; k < nbytes; ++k) {
+        s.char_begin.push_back(cpos);
+        s.char_end.push_back(cpos + 1);
       }
     }
   };
-  // One normalized char: separator, punctuation (a word of its own) or part of the current word.
-  auto push_cp = [&](char32_t cp, uint32_t cb) {
-    const uint8_t f = text::unicode::flags(cp);
-    if (f & text::unicode::kWhitespace) {
-      flush();
+  // A char taken verbatim from data[cs, ce).
+  auto push_raw = [&](size_t cs, size_t ce, uint32_t cpos) {
+    if (!in_word) {
+      start_word(true, cpos);
+      wstart = cs;
+      wend = ce;
+      nchars = 1;
       return;
     }
-    const bool punct = f & text::unicode::kPunct;
-    if (punct) flush();
+    if (src.direct) {
+      if (cs == wend) {
+        wend = ce;
+        ++nchars;
+        return;
+      }
+      to_buffer();
+    }
+    s.word.append(data + cs, ce - cs);
+    ++nchars;
+    add_offsets(ce - cs, cpos);
+  };
+  // A char the normalizer produced (differs from the input).
+  auto push_cp = [&](char32_t cp, uint32_t cpos) {
+    if (!in_word) {
+      start_word(false, cpos);
+    } else if (src.direct) {
+      to_buffer();
+    }
     const size_t before = s.word.size();
     append_utf8(s.word, cp);
     ++nchars;
-    if constexpr (kOffsets) {
-      for (size_t k = before; k < s.word.size(); ++k) {
-        s.char_begin.push_back(cb);
-        s.char_end.push_back(cb + 1);
-      }
-    }
-    if (punct) flush();
+    add_offsets(s.word.size() - before, cpos);
   };
 
-  const std::string_view src = text.substr(0, end);
-  const char* data = src.data();
   uint32_t cpos = char_pos;
   size_t i = begin;
   char32_t buf[text::kMaxNormalizedChars];
@@ -275,30 +338,23 @@ void encode_piece(const Tokenizer::Impl& im, std::string_view text, size_t begin
     const unsigned char c = static_cast<unsigned char>(data[i]);
     if (c < 0x80) {
       switch (im.ascii_class[c]) {
-        case 0:
-          s.word.push_back(im.ascii_map[c]);
-          ++nchars;
-          if constexpr (kOffsets) {
-            s.char_begin.push_back(cpos);
-            s.char_end.push_back(cpos + 1);
+        case 0:  // word char
+          if (im.ascii_map[c] == static_cast<char>(c)) {
+            push_raw(i, i + 1, cpos);
+          } else {
+            push_cp(static_cast<unsigned char>(im.ascii_map[c]), cpos);
           }
           break;
-        case 1:
+        case 1:  // whitespace
           flush();
           break;
-        case 2: {
+        case 2:  // punctuation: a word of its own
           flush();
-          s.word.push_back(im.ascii_map[c]);
-          nchars = 1;
-          if constexpr (kOffsets) {
-            s.char_begin.push_back(cpos);
-            s.char_end.push_back(cpos + 1);
-          }
+          push_raw(i, i + 1, cpos);
           flush();
           break;
-        }
-        default:
-          break;  // removed by clean_text
+        default:  // removed by clean_text
+          break;
       }
       ++i;
       ++cpos;
@@ -306,16 +362,30 @@ void encode_piece(const Tokenizer::Impl& im, std::string_view text, size_t begin
     }
     const size_t start = i;
     char32_t cp;
-    const bool valid = text::utf8_next(src, i, cp);
+    const bool valid = text::utf8_next(text.substr(0, end), i, cp);
     if (!valid) cp = 0xFFFD;  // lossy decode, as a JS/Python caller would have
     const uint8_t f = text::unicode::flags(cp);
     if (valid && (f & im.active_flags) == 0) {
-      push_bytes(data + start, i - start, cpos);  // the common case: the char passes through unchanged
+      push_raw(start, i, cpos);  // the common case: the char passes through unchanged
     } else {
       bool chinese = false;
       const size_t m = im.normalizer.normalize_char(cp, buf, &chinese);
       if (chinese) flush();
-      for (size_t k = 0; k < m; ++k) push_cp(buf[k], cpos);
+      for (size_t k = 0; k < m; ++k) {
+        const uint8_t g = text::unicode::flags(buf[k]);
+        if (g & text::unicode::kWhitespace) {
+          flush();
+          continue;
+        }
+        const bool punct = g & text::unicode::kPunct;
+        if (punct) flush();
+        if (valid && m == 1 && buf[0] == cp) {
+          push_raw(start, i, cpos);
+        } else {
+          push_cp(buf[k], cpos);
+        }
+        if (punct) flush();
+      }
       if (chinese) flush();
     }
     ++cpos;
@@ -437,13 +507,57 @@ size_t resolve_max_length(const Tokenizer::Impl& im, size_t max_length, size_t a
 
 }  // namespace
 
+namespace {
+
+// Encodes `a` (and `b`) straight into one Encoding: no intermediate sequences to copy (the hot path of
+// encode_batch). Same result as post_process(encode_seq(a), encode_seq(b)).
+Encoding encode_direct(const Tokenizer::Impl& im, std::string_view a, const std::string_view* b,
+                       bool add_special) {
+  Encoding e;
+  const bool wrap = add_special && im.post_processor;
+  const size_t guess = (a.size() + (b ? b->size() : 0)) / 3 + 4;
+  e.ids.reserve(guess);
+  e.offsets.reserve(guess);
+  auto emit = [&e](uint32_t id, uint32_t s, uint32_t t) {
+    e.ids.push_back(id);
+    e.offsets.emplace_back(s, t);
+  };
+  uint32_t cls = 0, sep = 0;
+  if (wrap) {
+    cls = require_id(im.cls, im.settings.cls_token, "cls_token");
+    sep = require_id(im.sep, im.settings.sep_token, "sep_token");
+    emit(cls, 0, 0);
+  }
+  encode_sequence<true>(im, a, emit);
+  if (wrap) emit(sep, 0, 0);
+  const size_t first_len = e.ids.size();
+  if (b) {
+    encode_sequence<true>(im, *b, emit);
+    if (wrap) emit(sep, 0, 0);
+  }
+  const size_t n = e.ids.size();
+  e.type_ids.assign(n, 0);
+  for (size_t k = first_len; k < n; ++k) e.type_ids[k] = 1;
+  e.special_tokens_mask.assign(n, 0);
+  if (wrap) {
+    e.special_tokens_mask[0] = 1;
+    e.special_tokens_mask[first_len - 1] = 1;
+    if (b) e.special_tokens_mask[n - 1] = 1;
+  }
+  e.attention_mask.assign(n, 1);
+  e.tokens.reserve(n);
+  for (uint32_t id : e.ids) e.tokens.push_back(im.vocab[id]);
+  return e;
+}
+
+}  // namespace
+
 Encoding Tokenizer::encode(std::string_view text, bool add_special_tokens) const {
-  return post_process(*impl_, encode_seq(*impl_, text), nullptr, add_special_tokens);
+  return encode_direct(*impl_, text, nullptr, add_special_tokens);
 }
 
 Encoding Tokenizer::encode_pair(std::string_view a, std::string_view b, bool add_special_tokens) const {
-  Seq sb = encode_seq(*impl_, b);
-  return post_process(*impl_, encode_seq(*impl_, a), &sb, add_special_tokens);
+  return encode_direct(*impl_, a, &b, add_special_tokens);
 }
 
 Encoding Tokenizer::encode_truncated(std::string_view text, size_t max_length,

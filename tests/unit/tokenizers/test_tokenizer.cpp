@@ -3,6 +3,8 @@
 // Parity with HF itself is checked in tests/reference/test_encode_parity.cpp.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <fstream>
 
 #include "common/error.h"
