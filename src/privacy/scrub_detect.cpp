@@ -451,7 +451,7 @@ std::vector<Rule> make_rules(const ScrubRules& r) {
                      validate_plus_phone});
     rules.push_back(
         {PiiType::kPhone,
-         R"((?:\(0(?:2|3[1-3]|4[1-4]|5[1-5]|6[1-4]|70)\) ?|\b0(?:2|3[1-3]|4[1-4]|5[1-5]|6[1-4]|70)(?:\) ?|[-. ]))\d{3,4}[-. ]\d{4}\b)",
+         R"((?:\(0(?:1[016789]|2|3[1-3]|4[1-4]|5[1-5]|6[1-4]|70)\) ?|\b0(?:2|3[1-3]|4[1-4]|5[1-5]|6[1-4]|70)(?:\) ?|[-. ]))\d{3,4}[-. ]\d{4}\b)",
          validate_landline});
     rules.push_back(
         {PiiType::kPhone, R"(\+[1-9]\d{0,3}(?:[-. ]?(?:\(\d{1,4}\)|\d{1,4})){2,6}\b)", validate_plus_phone});
