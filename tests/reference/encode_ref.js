@@ -47,20 +47,26 @@ async function main() {
     const repeat = value('--repeat', 5);
     await t.encodeBatch(lines.slice(0, 1000), opts);  // warm-up
     const passes = [];
+    const cpu = [];  // process CPU time (user + system, all threads) per pass
     let nTok = 0;
     for (let r = 0; r < repeat; r++) {
       let ns = 0n;
+      let us = 0;
       for (let i = 0; i < lines.length; i += batch) {
         const chunk = lines.slice(i, i + batch);
+        const c0 = process.cpuUsage();
         const s = process.hrtime.bigint();
         const encs = await t.encodeBatch(chunk, opts);
         ns += process.hrtime.bigint() - s;
+        const c = process.cpuUsage(c0);
+        us += c.user + c.system;
         if (r === 0) for (const e of encs) nTok += e.getIds().length;
       }
       passes.push(Number(ns) / 1e9);
+      cpu.push(us / 1e6);
     }
     const bytes = lines.reduce((s, l) => s + Buffer.byteLength(l, 'utf8'), 0);
-    console.log(JSON.stringify({lines: lines.length, bytes, tokens: nTok, passes_seconds: passes}));
+    console.log(JSON.stringify({lines: lines.length, bytes, tokens: nTok, passes_seconds: passes, cpu_seconds: cpu}));
     return;
   }
   const out = [];

@@ -203,8 +203,8 @@ std::function<void()> setup(CLI::App& app) {
   add_option(app, "tokenizer", o->tokenizer, "Tokenizer folder, tokenizer.json or vocab.txt")->required();
   app.add_option("text", o->text, "Sentence to tokenize");
   add_option(app, "pair", o->pair, "Second sentence of a pair (type id 1)");
-  add_bool(app, "no_special_tokens", o->no_special_tokens, "Do not add [CLS]/[SEP]");
-  add_bool(app, "json", o->json, "Print the encoding as one JSON object");
+  app.add_flag("--no-special-tokens,--no_special_tokens", o->no_special_tokens, "Do not add [CLS]/[SEP]");
+  app.add_flag("--json", o->json, "Print the encoding as one JSON object (with masks)");
   add_option(app, "input", o->input, "Text file to tokenize, one sentence per line");
   add_option(app, "output", o->output, "JSONL output for --input (one line per input line)");
   add_option(app, "threads", o->threads, "Encoding threads for --input (0 = all cores)");
