@@ -18,6 +18,43 @@ constexpr size_t kChunkBytes = 1 << 20;
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
 }  // namespace
 
+size_t find_invalid_utf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  size_t i = 0;
+  while (i < n) {
+    unsigned char c = p[i];
+    if (c < 0x80) {
+      while (i + 8 <= n) {
+        uint64_t w;
+        std::memcpy(&w, p + i, 8);
+        if (w & 0x8080808080808080ull) break;
+        i += 8;
+      }
+      while (i < n && p[i] < 0x80) ++i;
+      continue;
+    }
+    auto cont = [&](size_t k) { return (p[k] & 0xC0) == 0x80; };
+    if (c >= 0xC2 && c <= 0xDF) {
+      if (n - i < 2 || !cont(i + 1)) return i;
+      i += 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      // E0 needs A0..BF next (no overlongs), ED needs 80..9F (no surrogates).
+      unsigned char lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+      if (n - i < 3 || p[i + 1] < lo || p[i + 1] > hi || !cont(i + 2)) return i;
+      i += 3;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      // F0 needs 90..BF next (no overlongs), F4 needs 80..8F (nothing above U+10FFFF).
+      unsigned char lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+      if (n - i < 4 || p[i + 1] < lo || p[i + 1] > hi || !cont(i + 2) || !cont(i + 3)) return i;
+      i += 4;
+    } else {
+      return i;  // continuation byte without a lead, C0/C1 (always overlong), F5..FF
+    }
+  }
+  return std::string_view::npos;
+}
+
 InvalidUtf8Policy parse_invalid_utf8_policy(const std::string& name) {
   if (name == "error") return InvalidUtf8Policy::kError;
   if (name == "replace") return InvalidUtf8Policy::kReplace;
@@ -137,7 +174,7 @@ bool LineReader::next(std::string_view& line) {
                       "per line — is this a binary or minified file?",
                       options_.max_line_bytes));
 
-    size_t bad_utf8 = text::utf8_find_invalid(raw);
+    size_t bad_utf8 = find_invalid_utf8(raw);
     const void* nul = std::memchr(raw.data(), '\0', raw.size());
     if (bad_utf8 == std::string_view::npos && !nul) {
       line = raw;

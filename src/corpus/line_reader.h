@@ -21,6 +21,11 @@ enum class InvalidUtf8Policy {
 InvalidUtf8Policy parse_invalid_utf8_policy(const std::string& name);  // "error" | "replace" | "skip"
 const char* invalid_utf8_policy_name(InvalidUtf8Policy policy);        // inverse of the above
 
+// Same result as text::utf8_find_invalid (offset of the first invalid sequence, or npos), written for
+// speed on non-ASCII text such as Korean: it checks each sequence against the well-formed byte ranges of
+// the Unicode standard (Table 3-7) without decoding it.
+size_t find_invalid_utf8(std::string_view s);
+
 struct LineReaderOptions {
   InvalidUtf8Policy on_invalid_utf8 = InvalidUtf8Policy::kError;
   uint64_t max_line_bytes = 256ull << 20;  // a longer line is an error naming the line

@@ -303,6 +303,7 @@ void prepare_text(const PrepareInput& in, const CorpusPrepareOptions& o, Invalid
   lo.max_line_bytes = o.max_line_bytes;
   LineReader reader(in.path, lo);
   ++stats.text_files;
+  const Script script = parse_script(o.require_script);
   const uint64_t documents_before = stats.documents;
   std::vector<std::string> doc;
   std::string_view line;
@@ -315,7 +316,7 @@ void prepare_text(const PrepareInput& in, const CorpusPrepareOptions& o, Invalid
       }
       continue;
     }
-    add_line_sentences(clean, parse_script(o.require_script), doc, stats.dropped_lines);
+    add_line_sentences(clean, script, doc, stats.dropped_lines);
   }
   if (!doc.empty())
     writer.document(doc);

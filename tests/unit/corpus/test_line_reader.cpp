@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "corpus/line_reader.h"
 #include "temp_dir.h"
+#include "text/utf8.h"
 
 using namespace bertforge;
 using bertforge::testing::TempDir;
@@ -201,4 +202,30 @@ TEST(LineReader, ParsePolicy) {
   EXPECT_EQ(parse_invalid_utf8_policy("skip"), InvalidUtf8Policy::kSkip);
   EXPECT_STREQ(invalid_utf8_policy_name(InvalidUtf8Policy::kSkip), "skip");
   EXPECT_THROW(parse_invalid_utf8_policy("ignore"), Error);
+}
+
+TEST(FindInvalidUtf8, AgreesWithTheReferenceDecoderOnRandomBytes) {
+  // Bytes chosen around every boundary of the well-formed ranges, so truncations, overlongs, surrogates
+  // and out-of-range sequences all occur often.
+  const unsigned char pool[] = {0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF,
+                                0xE0, 0xE1, 0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xFF};
+  uint32_t state = 12345;
+  auto rnd = [&]() {
+    state = state * 1664525u + 1013904223u;
+    return state >> 8;
+  };
+  size_t invalid = 0;
+  for (int iter = 0; iter < 200000; ++iter) {
+    std::string s;
+    size_t len = rnd() % 12;
+    for (size_t k = 0; k < len; ++k) s.push_back(static_cast<char>(pool[rnd() % sizeof(pool)]));
+    if (rnd() % 2) s = "abcdefghij" + s;  // exercise the 8-byte ASCII path before the interesting bytes
+    size_t expected = text::utf8_find_invalid(s);
+    ASSERT_EQ(find_invalid_utf8(s), expected) << "iteration " << iter;
+    invalid += expected != std::string_view::npos;
+  }
+  EXPECT_GT(invalid, 1000u);  // both outcomes were exercised
+  EXPECT_LT(invalid, 199000u);
+  EXPECT_EQ(find_invalid_utf8("한국어 text \xF0\x9F\x98\x80"), std::string_view::npos);
+  EXPECT_EQ(find_invalid_utf8("ab\xED\xA0\x80"), 2u);  // surrogate
 }
