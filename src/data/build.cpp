@@ -90,14 +90,14 @@ std::string describe_mismatch(const nlohmann::json& cached, const nlohmann::json
   return out;
 }
 
-// Documents of text, tokenized in parallel: a chunk of ~8 MB of corpus at a time.
+// Documents of text, tokenized in parallel: a chunk of ~4 MB of corpus at a time.
 struct Chunk {
   std::vector<std::vector<std::string>> docs;
   uint64_t bytes_read_after = 0;
 };
 
 bool read_chunk(CorpusReader& reader, Chunk& chunk) {
-  constexpr size_t kChunkBytes = 8 << 20;
+  constexpr size_t kChunkBytes = 4 << 20;
   chunk.docs.clear();
   size_t bytes = 0;
   std::vector<std::string> doc;
@@ -170,12 +170,10 @@ nlohmann::json tokenize_and_write(const DatasetBuildOptions& o, const VocabInfo&
         try {
           ids[w].clear();
           counts[w].clear();
-          std::vector<uint32_t> one;
           for (size_t i = cut[w]; i < cut[w + 1]; ++i) {
-            one.clear();
-            encode(sentences[i], one);
-            ids[w].insert(ids[w].end(), one.begin(), one.end());
-            counts[w].push_back(static_cast<uint32_t>(one.size()));
+            size_t before = ids[w].size();
+            encode(sentences[i], ids[w]);
+            counts[w].push_back(static_cast<uint32_t>(ids[w].size() - before));
           }
         } catch (...) {
           errors[w] = std::current_exception();
@@ -236,7 +234,13 @@ nlohmann::json tokenize_and_write(const DatasetBuildOptions& o, const VocabInfo&
   auto t1 = Clock::now();
   nlohmann::json meta;
   {
-    nlohmann::json metadata = {{"format", "bertforge-dataset"}, {"build", key}};
+    nlohmann::json metadata = {{"format", "bertforge-dataset"},
+                               {"build", key},
+                               {"corpus_stats",
+                                {{"bytes", result.corpus_bytes},
+                                 {"documents", store.num_documents()},
+                                 {"sentences", store.num_sentences()},
+                                 {"tokens", store.num_tokens()}}}};
     DatasetWriter writer(file, vocab, metadata, o.nsp.nsp);
     std::unique_ptr<ProgressBar> bar;
     if (o.progress)

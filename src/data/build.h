@@ -38,7 +38,8 @@ struct DatasetBuildOptions {
   nlohmann::json to_json() const;
 };
 
-// Thread-safe: called concurrently from the tokenization threads. Appends nothing special ([CLS]/[SEP]).
+// Appends the ids of `text` to `ids` (no [CLS]/[SEP] added), as Tokenizer::encode_ids does. Must be
+// thread-safe: it is called concurrently from the tokenization threads.
 using EncodeFn = std::function<void(std::string_view text, std::vector<uint32_t>& ids)>;
 
 struct BuildResult {

@@ -308,3 +308,56 @@ TEST(TokenizerFiles, ErrorsNameTheProblem) {
             std::string::npos);
   EXPECT_THROW(Tokenizer::from_vocab({}, TokenizerSettings{}), bertforge::Error);
 }
+
+TEST(TokenizerFiles, TransformersStyleTokenizerJson) {
+  // What transformers' BertConverter writes: TemplateProcessing, lowercase, specials not at ids 0..4.
+  TempDir d;
+  nlohmann::json j = {
+      {"version", "1.0"},
+      {"truncation", nullptr},
+      {"padding", nullptr},
+      {"added_tokens",
+       {{{"id", 0},
+         {"content", "[PAD]"},
+         {"single_word", false},
+         {"lstrip", false},
+         {"rstrip", false},
+         {"normalized", false},
+         {"special", true}},
+        {{"id", 5}, {"content", "[CLS]"}, {"special", true}},
+        {{"id", 6}, {"content", "[SEP]"}, {"special", true}}}},
+      {"normalizer",
+       {{"type", "BertNormalizer"},
+        {"clean_text", true},
+        {"handle_chinese_chars", true},
+        {"strip_accents", nullptr},
+        {"lowercase", true}}},
+      {"pre_tokenizer", {{"type", "BertPreTokenizer"}}},
+      {"post_processor",
+       {{"type", "TemplateProcessing"},
+        {"single",
+         {{{"SpecialToken", {{"id", "[CLS]"}, {"type_id", 0}}}},
+          {{"Sequence", {{"id", "A"}, {"type_id", 0}}}},
+          {{"SpecialToken", {{"id", "[SEP]"}, {"type_id", 0}}}}}}}},
+      {"decoder", {{"type", "WordPiece"}, {"prefix", "##"}, {"cleanup", true}}},
+      {"model",
+       {{"type", "WordPiece"},
+        {"unk_token", "[UNK]"},
+        {"continuing_subword_prefix", "##"},
+        {"max_input_chars_per_word", 100},
+        {"vocab",
+         {{"[PAD]", 0}, {"[UNK]", 1}, {"cafe", 2}, {"x", 3}, {"##y", 4}, {"[CLS]", 5}, {"[SEP]", 6}}}}}};
+  write(d.path / "tokenizer.json", j.dump());
+  Tokenizer t = Tokenizer::load(d.path / "tokenizer.json");
+  EXPECT_EQ(join(t.encode("CAFÉ XY").tokens), "[CLS] cafe x ##y [SEP]");  // lowercase + accent stripping
+  EXPECT_EQ(t.cls_id(), 5u);
+  EXPECT_TRUE(t.is_special_id(6));
+  EXPECT_FALSE(t.is_special_id(1));  // [UNK] is not an added token in this file
+  // A null post-processor adds nothing, as in HF; saving keeps it null.
+  j["post_processor"] = nullptr;
+  write(d.path / "tokenizer.json", j.dump());
+  Tokenizer n = Tokenizer::load(d.path / "tokenizer.json");
+  EXPECT_FALSE(n.has_post_processor());
+  EXPECT_EQ(join(n.encode("x").tokens), "x");
+  EXPECT_NE(n.to_tokenizer_json().find("\"post_processor\": null"), std::string::npos);
+}
