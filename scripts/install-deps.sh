@@ -11,7 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-torch python3-numpy
   nodejs npm
-  binutils xz-utils
+  binutils xz-utils time
 )
 
 missing=()
