@@ -64,7 +64,7 @@ if [[ ! -s "$DEMO_DIR/model/model.safetensors" ]]; then
 else
   echo "reusing the model in $DEMO_DIR/model (delete it to train again)"
 fi
-echo "loss curve: $DEMO_DIR/model/loss.svg   metrics: $DEMO_DIR/model/metrics.jsonl"
+echo "loss curve: $DEMO_DIR/model/training_curves.svg   metrics: $DEMO_DIR/model/metrics.jsonl"
 
 step "6/7 held-out check: documents the model never saw"
 "$BF" evaluate --model "$DEMO_DIR/model" --dataset "$DEMO_DIR/heldout-dataset" --seed 1
@@ -81,7 +81,7 @@ Done. Everything is in $DEMO_DIR:
   corpus.txt, train.txt, heldout.txt   the prepared corpus and its split
   tokenizer/                           HF tokenizer folder (BertTokenizerFast.from_pretrained loads it)
   dataset/, heldout-dataset/           memory-mapped NSP datasets
-  model/                               HF model folder (BertForPreTraining), metrics.jsonl, loss.svg
+  model/                               HF model folder (BertForPreTraining), metrics.jsonl, training_curves.svg
 Go further:
   $BF fill-mask --model $DEMO_DIR/model                      # interactive
   DEMO_MINUTES=30 bash scripts/demo.sh   (after rm -r $DEMO_DIR/model)   # train longer

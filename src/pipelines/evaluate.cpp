@@ -19,26 +19,32 @@ void EvaluateOptions::validate() const {
 }
 
 nlohmann::json EvaluateResult::to_json() const {
-  nlohmann::json j = {{"examples", examples},           {"masked_tokens", masked_tokens},
-                      {"eval_loss", loss},              {"eval_mlm_accuracy", mlm_accuracy},
-                      {"baseline_accuracy", baseline_accuracy}, {"baseline_token", baseline_token}};
+  nlohmann::json j = {{"examples", examples},
+                      {"masked_tokens", masked_tokens},
+                      {"eval_loss", loss},
+                      {"eval_mlm_accuracy", mlm_accuracy},
+                      {"baseline_accuracy", baseline_accuracy},
+                      {"baseline_token", baseline_token}};
   if (nsp_accuracy >= 0) j["eval_nsp_accuracy"] = nsp_accuracy;
   return j;
 }
 
-EvaluateResult evaluate(models::BertLMImpl& model, const data::Dataset& dataset, const EvaluateOptions& options,
-                        std::vector<uint64_t> examples) {
+EvaluateResult evaluate(models::BertLMImpl& model, const data::Dataset& dataset,
+                        const EvaluateOptions& options, std::vector<uint64_t> examples) {
   options.validate();
   if (dataset.vocab().vocab_size > static_cast<uint64_t>(model.config().vocab_size))
-    throw Error(ErrorKind::kConfig,
-                fmt::format("{}: the dataset was built with a vocab of {} tokens but the model's vocab_size is {}",
-                            dataset.file().string(), dataset.vocab().vocab_size, model.config().vocab_size));
+    throw Error(
+        ErrorKind::kConfig,
+        fmt::format("{}: the dataset was built with a vocab of {} tokens but the model's vocab_size is {}",
+                    dataset.file().string(), dataset.vocab().vocab_size, model.config().vocab_size));
   if (examples.empty()) {
     examples.resize(dataset.size());
     std::iota(examples.begin(), examples.end(), 0);
   }
-  if (options.max_examples > 0 && examples.size() > options.max_examples) examples.resize(options.max_examples);
-  if (examples.empty()) throw Error(ErrorKind::kConfig, fmt::format("{}: no examples to evaluate", dataset.file().string()));
+  if (options.max_examples > 0 && examples.size() > options.max_examples)
+    examples.resize(options.max_examples);
+  if (examples.empty())
+    throw Error(ErrorKind::kConfig, fmt::format("{}: no examples to evaluate", dataset.file().string()));
 
   data::LoaderOptions lo;
   lo.batch_size = options.batch_size;

@@ -19,7 +19,7 @@ namespace {
 // to the whole decoded string as PreTrainedTokenizerBase.decode does.
 std::string clean_up_tokenization(std::string s) {
   static const std::pair<const char*, const char*> rules[] = {
-      {" .", "."}, {" ?", "?"}, {" !", "!"}, {" ,", ","}, {" ' ", "'"},
+      {" .", "."},     {" ?", "?"},   {" !", "!"},   {" ,", ","},     {" ' ", "'"},
       {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
   for (auto& [from, to] : rules) {
     std::string out;
@@ -55,10 +55,11 @@ FillMask::FillMask(models::BertLM model, const Tokenizer& tokenizer, FillMaskOpt
   model_->eval();
   max_positions_ = model_->config().max_position_embeddings;
   if (static_cast<int64_t>(tokenizer_.vocab_size()) > model_->config().vocab_size) {
-    throw Error(ErrorKind::kConfig,
-                fmt::format("the tokenizer has {} tokens but the model's vocab_size is {}: they do not belong "
-                            "together (pass the model's own tokenizer with --tokenizer)",
-                            tokenizer_.vocab_size(), model_->config().vocab_size));
+    throw Error(
+        ErrorKind::kConfig,
+        fmt::format("the tokenizer has {} tokens but the model's vocab_size is {}: they do not belong "
+                    "together (pass the model's own tokenizer with --tokenizer)",
+                    tokenizer_.vocab_size(), model_->config().vocab_size));
   }
   std::set<uint32_t> seen;
   for (const auto& target : options_.targets) {
@@ -80,7 +81,9 @@ FillMask::FillMask(models::BertLM model, const Tokenizer& tokenizer, FillMaskOpt
     throw config_error("targets", "none of the targets maps to a token of this tokenizer");
 }
 
-FillMaskResult FillMask::run_one(const std::string& text) const { return run({text}).at(0); }
+FillMaskResult FillMask::run_one(const std::string& text) const {
+  return run({text}).at(0);
+}
 
 std::vector<FillMaskResult> FillMask::run(const std::vector<std::string>& texts) const {
   std::vector<FillMaskResult> results(texts.size());
@@ -138,7 +141,8 @@ std::vector<FillMaskResult> FillMask::run(const std::vector<std::string>& texts)
       }
     }
     // The MLM head runs only at the [MASK] positions (row-major order over (b, t)).
-    auto out = model_->forward(ids, torch::zeros_like(ids), attention, labels, {}, models::MlmHead::kMaskedOnly);
+    auto out =
+        model_->forward(ids, torch::zeros_like(ids), attention, labels, {}, models::MlmHead::kMaskedOnly);
     torch::Tensor logits = out.prediction_logits;  // (N,V)
     torch::Tensor probs = torch::softmax(logits.to(torch::kFloat32), -1);
     if (target_tensor.defined()) probs = probs.index_select(1, target_tensor);
@@ -185,7 +189,8 @@ nlohmann::json FillMask::to_json(const FillMaskResult& result) {
   auto list = [](const std::vector<FillMaskCandidate>& cands) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& c : cands)
-      arr.push_back({{"score", c.score}, {"token", c.token}, {"token_str", c.token_str}, {"sequence", c.sequence}});
+      arr.push_back(
+          {{"score", c.score}, {"token", c.token}, {"token_str", c.token_str}, {"sequence", c.sequence}});
     return arr;
   };
   if (result.masks.size() == 1) return list(result.masks[0]);

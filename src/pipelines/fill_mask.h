@@ -1,7 +1,8 @@
 // pipelines/fill_mask.h — HF's `pipeline('fill-mask')` in C++: the last step of the seed recipe and the
 // probe of the "[MASK] token attack". For each [MASK] in a text: the top-k tokens with their softmax
 // probability, the token string and the text with the mask filled, decoded as HF decodes.
-// Example: "이순신은 [MASK] 중기의 무신이다." -> [{score 0.41, token_str "조선", sequence "이순신은 조선 중기의 무신이다."}, ...]
+// Example: "이순신은 [MASK] 중기의 무신이다." -> [{score 0.41, token_str "조선", sequence "이순신은 조선
+// 중기의 무신이다."}, ...]
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -28,8 +28,8 @@ class Cli : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
   int run(const std::string& args) {
-    std::string cmd = std::string("'") + BERTFORGE_CLI + "' " + args + " >'" + (dir_ / "out.log").string() +
-                      "' 2>&1";
+    std::string cmd =
+        std::string("'") + BERTFORGE_CLI + "' " + args + " >'" + (dir_ / "out.log").string() + "' 2>&1";
     int status = std::system(cmd.c_str());
     std::ifstream in(dir_ / "out.log");
     std::stringstream s;
@@ -48,7 +48,8 @@ TEST_F(Cli, ConfigFileSuppliesOptionsAndFlagsWin) {
   ASSERT_EQ(run("corpus prepare --config " + q(dir_ / "run.json")), 0) << out_;
   EXPECT_TRUE(fs::exists(dir_ / "from-config.txt"));
   // A flag on the command line beats the file's value.
-  ASSERT_EQ(run("corpus prepare --config " + q(dir_ / "run.json") + " --output " + q(dir_ / "from-flag.txt")), 0)
+  ASSERT_EQ(run("corpus prepare --config " + q(dir_ / "run.json") + " --output " + q(dir_ / "from-flag.txt")),
+            0)
       << out_;
   EXPECT_TRUE(fs::exists(dir_ / "from-flag.txt"));
 }

@@ -28,7 +28,8 @@ std::function<void()> setup(CLI::App& app) {
   app.add_option("--model", args->model, "Model folder (config.json + model.safetensors)")->required();
   app.add_option("--dataset", args->dataset, "Dataset folder made by `bertforge dataset build`")->required();
   add_option(app, "batch_size", args->options.batch_size, "Examples per forward pass");
-  add_option(app, "max_examples", args->options.max_examples, "Evaluate at most this many examples (0 = all)");
+  add_option(app, "max_examples", args->options.max_examples,
+             "Evaluate at most this many examples (0 = all)");
   add_option(app, "seed", args->options.seed, "Masking seed (the same seed gives the same masks)");
   add_option(app, "mlm_probability", args->options.masking.mlm_probability, "Share of tokens masked");
   add_option(app, "threads", args->threads, "Intra-op threads (0 = all cores)");
@@ -51,7 +52,8 @@ std::function<void()> setup(CLI::App& app) {
     std::cout << fmt::format("MLM accuracy       {:.2f}%\n", 100 * r.mlm_accuracy);
     std::cout << fmt::format("baseline accuracy  {:.2f}%  (always the most frequent masked token, id {})\n",
                              100 * r.baseline_accuracy, r.baseline_token);
-    if (r.nsp_accuracy >= 0) std::cout << fmt::format("NSP accuracy       {:.2f}%  (chance: 50%)\n", 100 * r.nsp_accuracy);
+    if (r.nsp_accuracy >= 0)
+      std::cout << fmt::format("NSP accuracy       {:.2f}%  (chance: 50%)\n", 100 * r.nsp_accuracy);
     if (r.masked_tokens > 0)
       std::cout << (r.mlm_accuracy > r.baseline_accuracy
                         ? fmt::format("=> the model beats the baseline by {:.1f} points\n",
@@ -60,8 +62,8 @@ std::function<void()> setup(CLI::App& app) {
   };
 }
 
-BERTFORGE_COMMAND("evaluate", "MLM/NSP accuracy of a model on a dataset, against a most-frequent-token baseline",
-                  setup);
+BERTFORGE_COMMAND("evaluate",
+                  "MLM/NSP accuracy of a model on a dataset, against a most-frequent-token baseline", setup);
 
 }  // namespace
 }  // namespace bertforge::cli

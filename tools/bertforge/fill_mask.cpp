@@ -21,8 +21,8 @@ struct FillMaskArgs {
   std::string model;
   std::string tokenizer;  // default: the model folder
   std::vector<std::string> texts;
-  std::string input;      // one text per line
-  std::string targets;    // comma-separated
+  std::string input;    // one text per line
+  std::string targets;  // comma-separated
   std::string device = "cpu";
   bool json = false;
   int threads = 0;
@@ -48,7 +48,8 @@ void print_table(const pipelines::FillMaskResult& r) {
 std::function<void()> setup(CLI::App& app) {
   auto args = std::make_shared<FillMaskArgs>();
   app.add_option("--model", args->model, "Model folder (config.json + model.safetensors)")->required();
-  app.add_option("--tokenizer", args->tokenizer, "Tokenizer folder, tokenizer.json or vocab.txt (default: --model)");
+  app.add_option("--tokenizer", args->tokenizer,
+                 "Tokenizer folder, tokenizer.json or vocab.txt (default: --model)");
   add_option(app, "top_k", args->options.top_k, "Candidates per [MASK]");
   app.add_option("--targets", args->targets, "Comma-separated words: score only these (HF's targets)");
   add_option(app, "batch_size", args->options.batch_size, "Texts per forward pass");
@@ -56,17 +57,19 @@ std::function<void()> setup(CLI::App& app) {
   app.add_flag("--json", args->json, "Print HF's pipeline output as JSON (one line per text)");
   add_option(app, "device", args->device, "cpu, or cuda:N when LibTorch was built with CUDA");
   add_option(app, "threads", args->threads, "Intra-op threads (0 = all cores)");
-  app.add_option("text", args->texts, "Texts with [MASK]; without texts or --input: stdin (or a prompt on a terminal)");
+  app.add_option("text", args->texts,
+                 "Texts with [MASK]; without texts or --input: stdin (or a prompt on a terminal)");
   add_config_option(app);
   return [args]() {
     if (args->device != "cpu") {
       if (args->device.rfind("cuda", 0) != 0)
         throw Error(ErrorKind::kUsage, fmt::format("--device '{}': expected cpu or cuda:N", args->device));
       if (!torch::cuda::is_available())
-        throw Error(ErrorKind::kUnsupported,
-                    fmt::format("--device {}: this LibTorch has no CUDA support (Debian's libtorch is CPU-only); "
-                                "use --device cpu or build against a CUDA LibTorch",
-                                args->device));
+        throw Error(
+            ErrorKind::kUnsupported,
+            fmt::format("--device {}: this LibTorch has no CUDA support (Debian's libtorch is CPU-only); "
+                        "use --device cpu or build against a CUDA LibTorch",
+                        args->device));
       throw Error(ErrorKind::kUnsupported, "--device cuda: fill-mask runs on cpu only in this version");
     }
     if (args->threads > 0) torch::set_num_threads(args->threads);
@@ -97,7 +100,8 @@ std::function<void()> setup(CLI::App& app) {
         return Tokenizer::load(tok_path);
       } catch (const Error& e) {
         if (!args->tokenizer.empty()) throw;
-        throw Error(e.kind(), fmt::format("{} (the model folder has no tokenizer: pass --tokenizer PATH)", e.what()));
+        throw Error(e.kind(),
+                    fmt::format("{} (the model folder has no tokenizer: pass --tokenizer PATH)", e.what()));
       }
     }();
     pipelines::FillMask pipe(model, tokenizer, args->options);

@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <map>
-#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -60,8 +60,8 @@ void apply_json_config(CLI::App& app, const std::string& path) {
     std::replace(kebab.begin(), kebab.end(), '_', '-');
     CLI::Option* op = app.get_option_no_throw("--" + kebab);
     if (!op || kebab == "config" || kebab == "help")
-      throw Error(ErrorKind::kUsage, fmt::format("--config {}: unknown option '{}' for `{}`", path, key,
-                                                 app.get_name()));
+      throw Error(ErrorKind::kUsage,
+                  fmt::format("--config {}: unknown option '{}' for `{}`", path, key, app.get_name()));
     if (op->count() > 0 || value.is_null()) continue;  // the command line wins
     auto as_input = [](const nlohmann::json& v) {
       if (v.is_boolean()) return std::string(v.get<bool>() ? "true" : "false");
@@ -69,9 +69,11 @@ void apply_json_config(CLI::App& app, const std::string& path) {
     };
     std::vector<std::string> inputs;
     if (value.is_array()) {
+      if (value.empty()) continue;  // an empty list keeps the option's default
       for (const auto& v : value) inputs.push_back(as_input(v));
     } else if (value.is_object()) {
-      throw Error(ErrorKind::kUsage, fmt::format("--config {}: option '{}' holds an object; expected a value", path, key));
+      throw Error(ErrorKind::kUsage,
+                  fmt::format("--config {}: option '{}' holds an object; expected a value", path, key));
     } else {
       inputs.push_back(as_input(value));
     }
@@ -138,12 +140,34 @@ int main(int argc, char** argv) {
     sub->callback([runner, &run]() { run = *runner; });
   }
 
+  // With --config, required options may come from the file: CLI11 must not refuse them during parsing;
+  // they are checked after the file is applied.
+  std::vector<CLI::Option*> deferred_required;
+  bool has_config = false;
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]) == "--config" || std::string(argv[i]).rfind("--config=", 0) == 0)
+      has_config = true;
+  if (has_config) {
+    std::function<void(CLI::App*)> relax = [&](CLI::App* a) {
+      for (CLI::Option* o : a->get_options())
+        if (o->get_required()) {
+          o->required(false);
+          deferred_required.push_back(o);
+        }
+      for (CLI::App* sub : a->get_subcommands([](CLI::App*) { return true; })) relax(sub);
+    };
+    relax(&app);
+  }
   try {
     app.parse(argc, argv);
     CLI::App* leaf = &app;
     while (!leaf->get_subcommands().empty()) leaf = leaf->get_subcommands().front();
     if (CLI::Option* config = leaf->get_option_no_throw("--config"); config && config->count() > 0)
       cli::apply_json_config(*leaf, config->as<std::string>());
+    for (CLI::Option* o : deferred_required)
+      if (leaf->get_option_no_throw(o->get_name()) == o && o->count() == 0)
+        throw Error(ErrorKind::kUsage,
+                    fmt::format("{} is required (on the command line or in --config)", o->get_name()));
   } catch (const CLI::ParseError& e) {
     // --help/--version exit 0; every usage error exits 2 (CLI11's own codes vary by error type).
     return app.exit(e) == 0 ? 0 : 2;

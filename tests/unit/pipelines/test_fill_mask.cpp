@@ -12,8 +12,8 @@ using namespace bertforge;
 namespace {
 
 Tokenizer tiny_tokenizer() {
-  std::vector<std::string> vocab = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", "이", "순", "신",
-                                    "조선", "중기", "##의", "무신", "##이다", "##은", "셀", "##을", "a"};
+  std::vector<std::string> vocab = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".",    "이", "순",   "신",
+                                    "조선",  "중기",  "##의",  "무신",  "##이다", "##은", "셀", "##을", "a"};
   return Tokenizer::from_vocab(vocab, TokenizerSettings{});
 }
 
