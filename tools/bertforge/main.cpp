@@ -88,10 +88,18 @@ void apply_json_config(CLI::App& app, const std::string& path) {
 
 }  // namespace
 
+// The --config options made by add_config_option (a command such as `model init` has its own --config
+// meaning a BertConfig file, which must not be read as an options file).
+std::set<const CLI::Option*>& options_files() {
+  static std::set<const CLI::Option*> set;
+  return set;
+}
+
 void add_config_option(CLI::App& app) {
   // main() applies the file after parsing (apply_json_config); the option only records the path.
-  app.add_option("--config", "JSON file of option values, keys as option names (command-line flags win)")
-      ->type_name("FILE");
+  options_files().insert(
+      app.add_option("--config", "JSON file of option values, keys as option names (command-line flags win)")
+          ->type_name("FILE"));
 }
 
 void print_effective_config(const std::string& title, const nlohmann::json& config) {
@@ -162,7 +170,8 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
     CLI::App* leaf = &app;
     while (!leaf->get_subcommands().empty()) leaf = leaf->get_subcommands().front();
-    if (CLI::Option* config = leaf->get_option_no_throw("--config"); config && config->count() > 0)
+    if (CLI::Option* config = leaf->get_option_no_throw("--config");
+        config && config->count() > 0 && cli::options_files().count(config))
       cli::apply_json_config(*leaf, config->as<std::string>());
     for (CLI::Option* o : deferred_required)
       if (leaf->get_option_no_throw(o->get_name()) == o && o->count() == 0)
