@@ -1,44 +1,29 @@
 // Integration tests for the CLI shell shared by every command: --config files (defaults < config < flags),
 // usage errors (exit 2), and --help listing the commands.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
+#include "test_util.h"
+
 namespace fs = std::filesystem;
+using namespace bertforge::testing;
 
 namespace {
 
 class Cli : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("bertforge-it-cli-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    std::ofstream(dir_ / "in.txt") << "첫 번째 문장입니다. 두 번째 문장입니다.\n";
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
+  void SetUp() override { std::ofstream(dir_ / "in.txt") << "첫 번째 문장입니다. 두 번째 문장입니다.\n"; }
   int run(const std::string& args) {
-    std::string cmd =
-        std::string("'") + BERTFORGE_CLI + "' " + args + " >'" + (dir_ / "out.log").string() + "' 2>&1";
-    int status = std::system(cmd.c_str());
-    std::ifstream in(dir_ / "out.log");
-    std::stringstream s;
-    s << in.rdbuf();
-    out_ = s.str();
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    RunResult r = run_cli(args);
+    out_ = r.output;
+    return r.code;
   }
-  std::string q(const fs::path& p) const { return "'" + p.string() + "'"; }
-  fs::path dir_;
+  std::string q(const fs::path& p) const { return sh_quote(p.string()); }
+  TempDir tmp_{"bertforge-it-cli"};
+  fs::path dir_ = tmp_.path();
   std::string out_;
 };
 
