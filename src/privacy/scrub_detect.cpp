@@ -338,6 +338,73 @@ bool preceded_by_version_word(std::string_view t, size_t b) {
   return false;
 }
 
+// The Latin word that ends right before `b` (after spaces and ':'), or empty: "see Section 1.2.3.4" ->
+// "Section". `gap` is how many separator bytes lie between it and `b`.
+std::string_view word_before(std::string_view t, size_t b, size_t* gap = nullptr) {
+  size_t i = b;
+  while (i > 0 && (t[i - 1] == ' ' || t[i - 1] == ':')) --i;
+  if (gap) *gap = b - i;
+  size_t j = i;
+  while (j > 0 && is_alpha(t[j - 1])) --j;
+  if (j > 0 && (is_digit(t[j - 1]) || static_cast<unsigned char>(t[j - 1]) >= 0x80)) return {};
+  return t.substr(j, i - j);
+}
+
+bool equals_lower(std::string_view word, const char* w) {
+  size_t n = std::strlen(w);
+  if (word.size() != n) return false;
+  for (size_t k = 0; k < n; ++k)
+    if (lower(word[k]) != w[k]) return false;
+  return true;
+}
+
+// "Section 1.2.3.4", "제 1.2.3.4조", "§ 1.2.3.4", "Table 2.1.3.4", "단계 1.1.2.3": numbered parts of a
+// document, not addresses.
+bool preceded_by_numbering_word(std::string_view t, size_t b) {
+  size_t i = b;
+  while (i > 0 && (t[i - 1] == ' ' || t[i - 1] == '.')) --i;
+  std::string_view head = t.substr(0, i);
+  for (const char* w : {"§", "제", "절", "조항", "항목", "단계", "표", "그림", "부록", "장"}) {
+    size_t n = std::strlen(w);
+    if (head.size() >= n && head.substr(head.size() - n) == w) {
+      // A Korean word only counts on its own ("제 1.2.3.4조", not "주소제 ..."): preceded by a space/edge.
+      size_t s0 = head.size() - n;
+      if (s0 == 0 || head[s0 - 1] == ' ' || head[s0 - 1] == '(' || std::string_view(w) == "§") return true;
+    }
+  }
+  // The Latin word before "Section ", "Sec. ", "No.": letters only, starting at a word boundary.
+  size_t j = i;
+  while (j > 0 && is_alpha(t[j - 1])) --j;
+  std::string_view word = t.substr(j, i - j);
+  if (j > 0 && is_alnum(t[j - 1])) return false;
+  for (const char* w : {"section",  "sec",       "sect", "chapter", "ch",    "clause", "article",
+                        "art",      "paragraph", "para", "item",    "table", "figure", "fig",
+                        "appendix", "annex",     "step", "rule",    "part",  "no",     "nr"})
+    if (equals_lower(word, w)) return true;
+  return false;
+}
+
+// "LibreOffice 7.4.1.2", "Firefox 115.0.2.1": a four-part number right after a capitalised product name is
+// its version. A capitalised word that names where addresses live ("Server 10.0.0.1", "Host ...") keeps it
+// an address, and so does an all-capitals word ("IP", "DNS", "NAS", "VPN"): acronyms before a dotted quad
+// are mostly network words. Only one space may separate the name and the number.
+bool preceded_by_product_name(std::string_view t, size_t b) {
+  size_t gap = 0;
+  std::string_view word = word_before(t, b, &gap);
+  if (word.size() < 2 || gap != 1 || t[b - 1] != ' ') return false;
+  if (!(word[0] >= 'A' && word[0] <= 'Z')) return false;
+  if (std::none_of(word.begin(), word.end(), [](char c) { return c >= 'a' && c <= 'z'; })) return false;
+  for (const char* w :
+       {"server",   "host",   "hostname", "gateway",   "router",      "address",    "addr",
+        "proxy",    "client", "peer",     "source",    "destination", "from",       "to",
+        "at",       "via",    "ping",     "node",      "subnet",      "netmask",    "mask",
+        "inet",     "remote", "local",    "localhost", "ipaddress",   "nameserver", "resolver",
+        "endpoint", "origin", "target",   "user",      "login",       "connect",    "connected",
+        "blocked",  "banned", "allow",    "deny",      "is",          "was"})
+    if (equals_lower(word, w)) return false;
+  return true;
+}
+
 std::optional<Span> validate_ipv4(std::string_view t, size_t b, size_t e) {
   char p = before(t, b);
   if (is_alnum(p) || p == '.') return std::nullopt;
@@ -354,9 +421,10 @@ std::optional<Span> validate_ipv4(std::string_view t, size_t b, size_t e) {
     for (char c : g) v = v * 10 + (c - '0');
     if (v > 255) return std::nullopt;
   }
-  if (preceded_by_version_word(t, b)) return std::nullopt;
+  if (preceded_by_version_word(t, b) || preceded_by_numbering_word(t, b) || preceded_by_product_name(t, b))
+    return std::nullopt;
   // "3.2.1.4절": a section number.
-  for (const char* w : {"절", "장", "항", "조"})
+  for (const char* w : {"절", "장", "항", "조", "단계", "번째"})
     if (t.substr(e, std::strlen(w)) == w) return std::nullopt;
   return Span{b, e, PiiType::kIp};
 }

@@ -214,6 +214,28 @@ TEST(ScrubIp, V4Negatives) {
   expect_kept("펌웨어 2.0.1.5 업데이트");
   expect_kept("3.2.1.4절 참조");
   EXPECT_EQ(mask("server 1.2.3.4"), "server [IP]") << "'ver' inside 'server' is not a version word";
+  // A version after a product name, numbered document parts.
+  expect_kept("LibreOffice 7.4.1.2");
+  expect_kept("LibreOffice 7.4.1.2 버전에서 수정되었습니다.");
+  expect_kept("Firefox 115.0.2.1");
+  expect_kept("Section 1.2.3.4");
+  expect_kept("see sec. 2.1.3.4 below");
+  expect_kept("제 1.2.3.4조");
+  expect_kept("§ 4.1.2.3");
+  expect_kept("표 1.2.3.4 참조");
+  expect_kept("1.2.3.4단계");
+}
+
+TEST(ScrubIp, V4AfterNetworkWordsStaysAnAddress) {
+  // The product-name rule must not swallow addresses named by the word before them.
+  EXPECT_EQ(mask("Server 10.0.0.1"), "Server [IP]");
+  EXPECT_EQ(mask("Host 192.168.0.7"), "Host [IP]");
+  EXPECT_EQ(mask("IP 192.168.0.7"), "IP [IP]");
+  EXPECT_EQ(mask("DNS 8.8.8.8"), "DNS [IP]");
+  EXPECT_EQ(mask("Gateway: 192.168.0.1"), "Gateway: [IP]");
+  EXPECT_EQ(mask("From 203.0.113.9 접속"), "From [IP] 접속");
+  EXPECT_EQ(mask("주소 203.0.113.9"), "주소 [IP]");
+  EXPECT_EQ(mask("LibreOffice  7.4.1.2"), "LibreOffice  [IP]") << "one space only ties a name to its version";
 }
 
 TEST(ScrubIp, V6) {

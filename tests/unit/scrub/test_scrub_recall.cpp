@@ -185,6 +185,29 @@ TEST(ScrubRecall, LookAlikeNegativesStay) {
          return g.pick(w) +
                 fmt::format("{}.{}.{}.{}", g.below(20), g.below(20), g.below(100), g.below(9999 % 256));
        }},
+      {"version after a product name",
+       [](Gen& g) {
+         static const std::vector<std::string> w = {"LibreOffice ", "Firefox ",     "Chrome ",
+                                                    "Ubuntu ",      "Thunderbird ", "Office "};
+         return g.pick(w) +
+                fmt::format("{}.{}.{}.{}", 1 + g.below(30), g.below(20), g.below(100), g.below(256));
+       }},
+      {"version after a version word",
+       [](Gen& g) {
+         static const std::vector<std::string> w = {"버전 ", "버전은 ", "Version ", "version: ", "v ",
+                                                    "V",     "릴리스 ", "patch ",   "업데이트 "};
+         return g.pick(w) +
+                fmt::format("{}.{}.{}.{}", 1 + g.below(255), g.below(256), g.below(256), g.below(256));
+       }},
+      {"section number",
+       [](Gen& g) {
+         static const std::vector<std::string> pre = {"Section ", "sec. ",  "§ ",       "제 ",
+                                                      "표 ",      "Table ", "Chapter ", "clause "};
+         static const std::vector<std::string> post = {"절", "조", "항", "장", "단계"};
+         std::string n =
+             fmt::format("{}.{}.{}.{}", 1 + g.below(30), 1 + g.below(20), 1 + g.below(20), 1 + g.below(20));
+         return g.below(2) ? g.pick(pre) + n : n + g.pick(post);
+       }},
       {"date",
        [](Gen& g) {
          static const std::vector<std::string> sep = {"-", ".", "/", ". "};
