@@ -124,26 +124,9 @@ std::vector<FillMaskResult> FillMask::run(const std::vector<std::string>& texts)
   for (size_t start = 0; start < answerable.size(); start += options_.batch_size) {
     size_t end = std::min(answerable.size(), start + static_cast<size_t>(options_.batch_size));
     int64_t B = static_cast<int64_t>(end - start);
-    int64_t T = 0;
-    for (size_t j = start; j < end; ++j) T = std::max<int64_t>(T, encoded[answerable[j]].size());
-    auto ids = torch::full({B, T}, static_cast<int64_t>(pad_id), torch::kInt64);
-    auto attention = torch::zeros({B, T}, torch::kInt64);
-    auto labels = torch::full({B, T}, models::kIgnoreIndex, torch::kInt64);
-    auto ids_a = ids.accessor<int64_t, 2>();
-    auto att_a = attention.accessor<int64_t, 2>();
-    auto lab_a = labels.accessor<int64_t, 2>();
-    for (int64_t b = 0; b < B; ++b) {
-      const auto& e = encoded[answerable[start + b]];
-      for (size_t t = 0; t < e.size(); ++t) {
-        ids_a[b][t] = e[t];
-        att_a[b][t] = 1;
-        if (e[t] == mask_id) lab_a[b][t] = 0;  // any valid id: marks the positions whose logits we need
-      }
-    }
-    // The MLM head runs only at the [MASK] positions (row-major order over (b, t)).
-    auto out =
-        model_->forward(ids, torch::zeros_like(ids), attention, labels, {}, models::MlmHead::kMaskedOnly);
-    torch::Tensor logits = out.prediction_logits;  // (N,V)
+    std::vector<const std::vector<uint32_t>*> batch;
+    for (size_t j = start; j < end; ++j) batch.push_back(&encoded[answerable[j]]);
+    torch::Tensor logits = mask_logits(batch);  // (N,V)
     torch::Tensor probs = torch::softmax(logits.to(torch::kFloat32), -1);
     if (target_tensor.defined()) probs = probs.index_select(1, target_tensor);
     auto [values, indices] = probs.topk(k_all, -1);
@@ -182,6 +165,37 @@ std::vector<FillMaskResult> FillMask::run(const std::vector<std::string>& texts)
     }
   }
   return results;
+}
+
+torch::Tensor FillMask::mask_logits(const std::vector<const std::vector<uint32_t>*>& sequences) const {
+  torch::NoGradGuard no_grad;
+  const uint32_t mask_id = tokenizer_.mask_id();
+  const uint32_t pad_id = tokenizer_.pad_id();
+  int64_t B = static_cast<int64_t>(sequences.size());
+  int64_t T = 0;
+  for (const auto* e : sequences) T = std::max<int64_t>(T, static_cast<int64_t>(e->size()));
+  if (T > max_positions_)
+    throw config_error("text", fmt::format("a sequence of {} tokens is longer than the model's {} positions "
+                                           "(max_position_embeddings)",
+                                           T, max_positions_));
+  auto ids = torch::full({B, T}, static_cast<int64_t>(pad_id), torch::kInt64);
+  auto attention = torch::zeros({B, T}, torch::kInt64);
+  auto labels = torch::full({B, T}, models::kIgnoreIndex, torch::kInt64);
+  auto ids_a = ids.accessor<int64_t, 2>();
+  auto att_a = attention.accessor<int64_t, 2>();
+  auto lab_a = labels.accessor<int64_t, 2>();
+  for (int64_t b = 0; b < B; ++b) {
+    const auto& e = *sequences[b];
+    for (size_t t = 0; t < e.size(); ++t) {
+      ids_a[b][t] = e[t];
+      att_a[b][t] = 1;
+      if (e[t] == mask_id) lab_a[b][t] = 0;  // any valid id: marks the positions whose logits we need
+    }
+  }
+  // The MLM head runs only at the [MASK] positions (row-major order over (b, t)).
+  auto out =
+      model_->forward(ids, torch::zeros_like(ids), attention, labels, {}, models::MlmHead::kMaskedOnly);
+  return out.prediction_logits.to(torch::kFloat32);
 }
 
 nlohmann::json FillMask::to_json(const FillMaskResult& result) {

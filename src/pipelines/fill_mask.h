@@ -48,6 +48,12 @@ class FillMask {
   std::vector<FillMaskResult> run(const std::vector<std::string>& texts) const;
   FillMaskResult run_one(const std::string& text) const;
 
+  // Logits over the vocab at every [MASK] of already-encoded sequences (ids with [CLS]/[SEP], none longer
+  // than max_position_embeddings), in one forward pass: (N,V) float32, one row per [MASK] in sequence then
+  // position order. run() answers texts with it; the privacy audit scores answers and secrets with it.
+  // ids (B, <=T) -> logits (N,V)
+  torch::Tensor mask_logits(const std::vector<const std::vector<uint32_t>*>& sequences) const;
+
   // HF's output shape: a list of candidates for one mask, a list of lists for several.
   static nlohmann::json to_json(const FillMaskResult& result);
   const std::vector<uint32_t>& target_ids() const { return target_ids_; }
