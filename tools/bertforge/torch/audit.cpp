@@ -1,4 +1,4 @@
-// tools/bertforge/audit.cpp — `bertforge audit` (what a trained model remembers: probes and canary exposure)
+// tools/bertforge/torch/audit.cpp — `bertforge audit` (what a trained model remembers: probes and canary exposure)
 // and `bertforge audit canaries --insert` (plant canaries in a corpus before training). See
 // src/privacy/audit.h for the method and docs/privacy.md for the guide.
 #include <fmt/format.h>
