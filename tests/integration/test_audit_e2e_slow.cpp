@@ -104,9 +104,12 @@ TEST(AuditEndToEnd, PlantedCanariesAreExposedAndScrubbingRemovesTheGap) {
 
   Gap raw = train_and_audit(dir, "raw", dir / "train.txt", dir / "canaries.jsonl");
   Gap scrubbed = train_and_audit(dir, "scrubbed", dir / "scrubbed.txt", dir / "canaries.jsonl");
-  // Margins: see docs/privacy.md ("End-to-end check") for the measured values these leave room around.
+  // Margins, from a measured run of this pipeline (docs/privacy.md, "End-to-end check"): raw gap 6.3 bits
+  // (inserted 7.18, control 0.87, maximum 8.23); after scrub 0.8 bits (1.78 vs 0.98). With no memorization
+  // each mean of 12 exposures has a standard deviation of about 1.44/sqrt(12) = 0.42 bits, so their
+  // difference about 0.59: the bound 2.0 is 3.4 of those; the raw gap clears 3.0 by more than 3 bits.
   EXPECT_GT(raw.inserted - raw.control, 3.0) << "planted secrets must stand out";
-  EXPECT_LT(std::abs(scrubbed.inserted - scrubbed.control), 1.5)
+  EXPECT_LT(std::abs(scrubbed.inserted - scrubbed.control), 2.0)
       << "after scrub nothing planted is left to find";
   EXPECT_LT(scrubbed.inserted, raw.inserted - 2.0);
 }
