@@ -1,4 +1,4 @@
-// tests/integration/test_distributed.cpp — data-parallel `bertforge pretrain` on c10d (Gloo over loopback):
+// tests/integration/test_distributed_slow.cpp — data-parallel `bertforge pretrain` on c10d (Gloo over loopback):
 // two bertforge processes started by this test with the launcher's environment variables (RANK, WORLD_SIZE,
 // LOCAL_RANK, MASTER_ADDR=127.0.0.1, MASTER_PORT=<a free port>), no torchrun needed. Checks what issue 8
 // promises: 2 processes x batch 4 give the loss curve of 1 process x batch 8 (within 1e-4; masks are keyed to
