@@ -10,4 +10,8 @@ namespace bertforge::data {
 
 VocabInfo vocab_info_from_tokenizer(const Tokenizer& tokenizer);
 
+// `dataset build` keeps a copy of its tokenizer (an HF tokenizer folder) in DATASET/tokenizer/, so that
+// `pretrain` can do without --tokenizer; the header's vocab fingerprint says which tokenizer the ids belong to.
+inline constexpr const char* kTokenizerCopyDir = "tokenizer";
+
 }  // namespace bertforge::data

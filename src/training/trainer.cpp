@@ -19,9 +19,11 @@
 #include "common/progress.h"
 #include "data/format.h"
 #include "data/loader.h"
+#include "data/tokenizer_vocab.h"
 #include "io/model_dir.h"
 #include "models/bert.h"
 #include "models/bert_config.h"
+#include "tokenizers/tokenizer.h"
 #include "training/checkpoint.h"
 #include "training/lr_schedule.h"
 #include "training/metrics.h"
@@ -36,9 +38,6 @@ namespace bertforge::training {
 void PretrainOptions::validate(bool resuming) const {
   if (dataset.empty())
     throw config_error("dataset", "is required (--dataset DIR from `bertforge dataset build`)");
-  if (tokenizer.empty())
-    throw config_error("tokenizer",
-                       "is required (--tokenizer DIR, the tokenizer the dataset was built with)");
   if (!model_config.empty() && !model.empty())
     throw config_error("model",
                        "give either --model-config (a fresh model) or --model (continue one), not both");
@@ -100,7 +99,9 @@ double seconds_between(Clock::time_point a, Clock::time_point b) {
 }
 
 struct TokenizerFiles {
+  fs::path path;  // what --tokenizer named, or the dataset's own copy
   int64_t vocab_size = 0;
+  std::string fingerprint;  // Tokenizer::fingerprint(), compared with the one the dataset recorded
   std::vector<std::pair<fs::path, std::string>> files;  // source -> name in an HF folder
 };
 
@@ -269,7 +270,8 @@ struct Trainer::Impl {
   }
 
   void setup();
-  void check_compatibility(const models::BertConfig& config) const;
+  void load_tokenizer();
+  void check_compatibility(const models::BertConfig& config, const std::string& config_source) const;
   void load_checkpoint(const fs::path& dir);
   void save_checkpoint();
   nlohmann::json evaluate();
@@ -281,36 +283,82 @@ struct Trainer::Impl {
 Trainer::Trainer(PretrainOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 Trainer::~Trainer() = default;
 
-void Trainer::Impl::check_compatibility(const models::BertConfig& config) const {
+// The tokenizer: --tokenizer, or else the copy `dataset build` keeps in <dataset>/tokenizer/. Loaded once
+// to know its size and fingerprint; its files are what checkpoints and the final folder get.
+void Trainer::Impl::load_tokenizer() {
+  fs::path path = opt.tokenizer;
+  if (path.empty()) {
+    fs::path copy = dataset->file().parent_path() / data::kTokenizerCopyDir;
+    std::error_code ec;
+    if (!fs::is_directory(copy, ec))
+      throw config_error(
+          "tokenizer",
+          fmt::format(
+              "not given, and the dataset {} holds no copy of its tokenizer ({} is missing: a dataset "
+              "built before bertforge kept one); pass --tokenizer DIR, the tokenizer the dataset was "
+              "built with",
+              opt.dataset, copy.string()));
+    path = copy;
+    opt.tokenizer = copy.string();  // the effective configuration names what was used
+    log_info("no --tokenizer: using {}, the copy of the tokenizer the dataset was built with", copy.string());
+  }
+  tokenizer = find_tokenizer_files(path);
+  tokenizer.path = path;
+  Tokenizer tk = Tokenizer::load(path);
+  tokenizer.vocab_size = static_cast<int64_t>(tk.vocab_size());
+  tokenizer.fingerprint = tk.fingerprint();
+}
+
+void Trainer::Impl::check_compatibility(const models::BertConfig& config,
+                                        const std::string& config_source) const {
   const auto& vocab = dataset->vocab();
+  const std::string dataset_file = dataset->file().string();
+  const std::string tok = tokenizer.path.string();
   if (static_cast<int64_t>(vocab.vocab_size) != tokenizer.vocab_size)
     throw config_error(
         "tokenizer",
         fmt::format("the dataset {} was built with a vocabulary of {} ids but the tokenizer {} has {}; "
-                    "pass the tokenizer the dataset was built with, or rebuild the dataset",
-                    opt.dataset, vocab.vocab_size, opt.tokenizer, tokenizer.vocab_size));
+                    "pass the tokenizer the dataset was built with (or leave --tokenizer out to use the "
+                    "dataset's copy), or rebuild the dataset",
+                    dataset_file, vocab.vocab_size, tok, tokenizer.vocab_size));
+  if (vocab.fingerprint.empty()) {
+    log_warn("the dataset {} records no tokenizer fingerprint: cannot check that {} is its tokenizer",
+             dataset_file, tok);
+  } else if (vocab.fingerprint != tokenizer.fingerprint) {
+    throw config_error(
+        "tokenizer",
+        fmt::format("the tokenizer {} (fingerprint {}) is not the one the dataset {} was built with "
+                    "(fingerprint {}): same vocabulary size, but other tokens or settings (lowercasing, "
+                    "accents, special tokens), so the ids would mean other text. Pass the tokenizer given to "
+                    "`dataset build` (or leave --tokenizer out to use the dataset's copy), or rebuild the "
+                    "dataset with this tokenizer",
+                    tok, tokenizer.fingerprint, dataset_file, vocab.fingerprint));
+  }
   if (tokenizer.vocab_size > config.vocab_size)
     throw config_error(
         "vocab_size",
-        fmt::format("the tokenizer {} has {} ids but the model's vocab_size is {}: set \"vocab_size\": {} "
-                    "in the model config",
-                    opt.tokenizer, tokenizer.vocab_size, config.vocab_size, tokenizer.vocab_size));
+        fmt::format("the tokenizer {} has {} ids but the model config {} has vocab_size {}: set "
+                    "\"vocab_size\": {} there",
+                    tok, tokenizer.vocab_size, config_source, config.vocab_size, tokenizer.vocab_size));
   if (tokenizer.vocab_size < config.vocab_size)
-    log_warn("the model's vocab_size {} is larger than the tokenizer's {} ids: {} embedding rows stay unused",
-             config.vocab_size, tokenizer.vocab_size, config.vocab_size - tokenizer.vocab_size);
+    log_warn("vocab_size {} in {} is larger than the tokenizer's {} ids: {} embedding rows stay unused",
+             config.vocab_size, config_source, tokenizer.vocab_size,
+             config.vocab_size - tokenizer.vocab_size);
   int64_t block =
       dataset->metadata().value("build", nlohmann::json::object()).value("block_size", int64_t{0});
   if (block > config.max_position_embeddings)
     throw config_error(
         "max_position_embeddings",
-        fmt::format("the dataset {} holds examples of up to {} tokens (block_size) but the model's "
-                    "max_position_embeddings is {}; raise it in the model config or rebuild the "
-                    "dataset with --block-size {}",
-                    opt.dataset, block, config.max_position_embeddings, config.max_position_embeddings));
+        fmt::format("the dataset {} holds examples of up to {} tokens (block_size) but the model config {} "
+                    "has max_position_embeddings {}; raise it there, or rebuild the dataset with "
+                    "--block-size {}",
+                    dataset_file, block, config_source, config.max_position_embeddings,
+                    config.max_position_embeddings));
   if (dataset->has_nsp() && config.type_vocab_size < 2)
-    throw config_error("type_vocab_size", fmt::format("the dataset has sentence pairs (NSP) but the model's "
-                                                      "type_vocab_size is {}; it needs 2",
-                                                      config.type_vocab_size));
+    throw config_error("type_vocab_size",
+                       fmt::format("the dataset {} has sentence pairs (NSP) but the model config {} has "
+                                   "type_vocab_size {}; it needs 2",
+                                   dataset_file, config_source, config.type_vocab_size));
 }
 
 void Trainer::Impl::setup() {
@@ -333,17 +381,19 @@ void Trainer::Impl::setup() {
   // Inputs, and every mismatch between them, before touching output_dir.
   dataset = std::make_unique<data::Dataset>(opt.dataset);
   if (dataset->size() == 0) throw config_error("dataset", fmt::format("{} holds no example", opt.dataset));
-  tokenizer = find_tokenizer_files(opt.tokenizer);
+  load_tokenizer();
 
   models::BertConfig config;
+  std::string config_source;
   if (resume_from) {
-    config = models::BertConfig::load(*resume_from / io::kConfigFile);
+    config_source = (*resume_from / io::kConfigFile).string();
   } else if (!opt.model.empty()) {
-    config = models::BertConfig::load(fs::path(opt.model) / io::kConfigFile);
+    config_source = (fs::path(opt.model) / io::kConfigFile).string();
   } else {
-    config = models::BertConfig::load(opt.model_config);
+    config_source = opt.model_config;
   }
-  check_compatibility(config);
+  config = models::BertConfig::load(config_source);
+  check_compatibility(config, config_source);
 
   if (resume_from) {
     model = models::make_bert(config, models::BertArch::kPreTraining, static_cast<uint64_t>(args.seed));
@@ -658,10 +708,13 @@ TrainResult Trainer::train(const std::atomic<int>* stop_request) {
       throw Error(
           ErrorKind::kConfig,
           fmt::format(
-              "the loss became {} at step {} (gradient norm {}): training stopped before updating the "
-              "weights; the last good checkpoint is {}. Lower --learning-rate, keep --max-grad-norm "
-              "on, or add --warmup-steps",
-              step_loss, step, grad_norm,
+              "the {} became {} at step {} ({} {}): training stopped before updating the weights; the "
+              "last good checkpoint is {}. Lower --learning-rate, keep --max-grad-norm on, or add "
+              "--warmup-steps",
+              std::isfinite(step_loss) ? "gradient norm" : "loss",
+              std::isfinite(step_loss) ? grad_norm : step_loss, step,
+              std::isfinite(step_loss) ? "loss" : "gradient norm",
+              std::isfinite(step_loss) ? step_loss : grad_norm,
               m.last_checkpoint.empty() ? std::string("(none yet)") : m.last_checkpoint));
     m.optimizer->set_lr(m.schedule->lr(m.state.global_step));
     m.optimizer->step();

@@ -26,7 +26,9 @@ namespace bertforge::training {
 // Everything `bertforge pretrain` needs: inputs, HF's TrainingArguments, and the data collator's options.
 struct PretrainOptions {
   std::string dataset;    // dataset folder from `bertforge dataset build` (required)
-  std::string tokenizer;  // tokenizer folder (or its vocab.txt / tokenizer.json) the dataset was built with
+  std::string tokenizer;  // tokenizer folder (or its vocab.txt / tokenizer.json) the dataset was built with;
+                          // must have the fingerprint the dataset recorded. Empty: <dataset>/tokenizer/,
+                          // the copy `dataset build` keeps
   std::string model_config;  // config.json of a fresh model (one of model_config / model, unless resuming)
   std::string model;         // an HF model folder to continue pre-training from
   TrainingArguments args;    // HF names and defaults

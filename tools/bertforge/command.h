@@ -1,12 +1,16 @@
 // tools/bertforge/command.h — how CLI commands plug in. Each command lives in its own file and registers
 // itself with a static BERTFORGE_COMMAND(...) object; main.cpp builds the CLI11 tree from the registry.
-// This folder is the only code that sees argv.
+// This folder is the only code that sees argv. Commands that need LibTorch live in tools/bertforge/torch/:
+// they are built into a plug-in that main.cpp loads only when such a command runs, so the torch-free
+// commands (corpus, scrub, tokenizer, tokenize, dataset) start in milliseconds without LibTorch. A command
+// group (the first word of the path) lives wholly on one side.
 #pragma once
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -47,9 +51,15 @@ void add_config_option(CLI::App& app);
 // Prints the effective configuration of a run (stderr) so logs say what was run.
 void print_effective_config(const std::string& title, const nlohmann::json& config);
 
+// For main.cpp: the --config options made by add_config_option, and applying such a file to a parsed
+// command (defaults < config < flags; unknown keys are usage errors).
+std::set<const CLI::Option*>& options_files();
+void apply_json_config(CLI::App& app, const std::string& path);
+
 }  // namespace bertforge::cli
 
 #define BERTFORGE_CONCAT_INNER(a, b) a##b
 #define BERTFORGE_CONCAT(a, b) BERTFORGE_CONCAT_INNER(a, b)
-#define BERTFORGE_COMMAND(path, description, setup) \
-  static ::bertforge::cli::CommandRegistrar BERTFORGE_CONCAT(bertforge_command_, __LINE__)(path, description, setup)
+#define BERTFORGE_COMMAND(path, description, setup)                                         \
+  static ::bertforge::cli::CommandRegistrar BERTFORGE_CONCAT(bertforge_command_, __LINE__)( \
+      path, description, setup)

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "command.h"
+#include "common/fs.h"
 #include "common/log.h"
 #include "data/build.h"
 #include "data/tokenizer_vocab.h"
@@ -18,6 +19,22 @@ struct DatasetBuildCli {
   data::DatasetBuildOptions build;
   std::string tokenizer;  // tokenizer folder, tokenizer.json or vocab.txt
 };
+
+// A copy of the tokenizer in DATASET/tokenizer/ (HF folder), so that `pretrain` needs no --tokenizer and the
+// dataset says by itself what its ids mean. Also added to a dataset reused from the cache that lacks one. Not
+// fatal: the dataset is complete without it (pretrain then asks for --tokenizer).
+void keep_tokenizer_copy(const fs::path& dataset_dir, const Tokenizer& tokenizer) {
+  fs::path copy = dataset_dir / data::kTokenizerCopyDir;
+  try {
+    std::error_code ec;
+    if (fs::exists(copy / "tokenizer.json", ec) &&
+        Tokenizer::load(copy).fingerprint() == tokenizer.fingerprint())
+      return;
+    build_dir_atomic(copy, /*replace=*/true, [&](const fs::path& tmp) { tokenizer.save(tmp); });
+  } catch (const std::exception& e) {
+    log_warn("could not keep a copy of the tokenizer in {}: {}", copy.string(), e.what());
+  }
+}
 
 std::function<void()> setup_dataset_build(CLI::App& app) {
   auto o = std::make_shared<DatasetBuildCli>();
@@ -54,6 +71,7 @@ std::function<void()> setup_dataset_build(CLI::App& app) {
     data::BuildResult r = data::build_dataset(
         o->build, vocab,
         [&tokenizer](std::string_view text, std::vector<uint32_t>& ids) { tokenizer.encode_ids(text, ids); });
+    keep_tokenizer_copy(r.dir, tokenizer);
     const auto& counts = r.metadata.at("counts");
     fmt::print("{} {}: {} examples, {} tokens ({}){}\n", r.reused ? "reused" : "built", r.dir.string(),
                counts.at("examples").get<uint64_t>(), counts.at("tokens").get<uint64_t>(),

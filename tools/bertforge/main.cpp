@@ -1,7 +1,9 @@
 // tools/bertforge/main.cpp — the `bertforge` executable: builds the command tree from the registry, parses
 // argv, runs the chosen command, and turns every error into one clear line and an exit code
 // (1 for errors, 2 for usage).
+#include <dlfcn.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -16,100 +18,53 @@
 #include "common/log.h"
 #include "common/progress.h"
 
-namespace bertforge::cli {
-
-std::vector<CommandSpec>& command_registry() {
-  static std::vector<CommandSpec> registry;
-  return registry;
-}
-
-std::string flag_names(const std::string& snake_name) {
-  std::string kebab = snake_name;
-  std::replace(kebab.begin(), kebab.end(), '_', '-');
-  if (kebab == snake_name) return "--" + kebab;
-  return "--" + kebab + ",--" + snake_name;
-}
-
-CLI::Option* add_bool(CLI::App& app, const std::string& snake_name, bool& field, const std::string& help) {
-  std::string kebab = snake_name;
-  std::replace(kebab.begin(), kebab.end(), '_', '-');
-  std::string names = "--" + kebab + ",!--no-" + kebab;
-  if (kebab != snake_name) names += ",--" + snake_name + ",!--no_" + snake_name;
-  return app.add_flag(names, field, help + (field ? " (default: on)" : " (default: off)"));
-}
-
 namespace {
 
-// `--config FILE.json`: a flat JSON object whose keys are option names (snake_case or kebab-case). CLI11 2.1
-// reads config files only for the top-level app, so bertforge applies the file itself after parsing, to
-// the options the command line did not give: defaults < config < flags. Values go through each option's
-// own conversion and checks; a key that is no option of the command is a usage error naming it.
-void apply_json_config(CLI::App& app, const std::string& path) {
-  nlohmann::json j;
-  std::ifstream in(path);
-  if (!in) throw Error(ErrorKind::kUsage, fmt::format("--config {}: cannot read the file", path));
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const std::exception& e) {
-    throw Error(ErrorKind::kUsage, fmt::format("--config {}: not valid JSON: {}", path, e.what()));
+// The LibTorch commands live in libbertforge_torch_commands.so next to the executable; loading it runs their
+// BERTFORGE_COMMAND registrations. Needed when the command's first word is not a torch-free command, and for
+// the full --help listing.
+bool needs_torch_commands(int argc, char** argv) {
+  std::set<std::string> core_groups;
+  for (const auto& spec : bertforge::cli::command_registry())
+    core_groups.insert(spec.path.substr(0, spec.path.find(' ')));
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--version") return false;
+    if (a.empty() || a[0] == '-') continue;
+    return core_groups.count(a) == 0;
   }
-  if (!j.is_object())
-    throw Error(ErrorKind::kUsage, fmt::format("--config {}: expected a JSON object of option names", path));
-  for (auto& [key, value] : j.items()) {
-    std::string kebab = key;
-    std::replace(kebab.begin(), kebab.end(), '_', '-');
-    CLI::Option* op = app.get_option_no_throw("--" + kebab);
-    if (!op || kebab == "config" || kebab == "help")
-      throw Error(ErrorKind::kUsage,
-                  fmt::format("--config {}: unknown option '{}' for `{}`", path, key, app.get_name()));
-    if (op->count() > 0 || value.is_null()) continue;  // the command line wins
-    auto as_input = [](const nlohmann::json& v) {
-      if (v.is_boolean()) return std::string(v.get<bool>() ? "true" : "false");
-      return v.is_string() ? v.get<std::string>() : v.dump();
-    };
-    std::vector<std::string> inputs;
-    if (value.is_array()) {
-      if (value.empty()) continue;  // an empty list keeps the option's default
-      for (const auto& v : value) inputs.push_back(as_input(v));
-    } else if (value.is_object()) {
-      throw Error(ErrorKind::kUsage,
-                  fmt::format("--config {}: option '{}' holds an object; expected a value", path, key));
-    } else {
-      inputs.push_back(as_input(value));
-    }
-    try {
-      op->add_result(inputs);
-      op->run_callback();
-    } catch (const CLI::Error& e) {
-      throw Error(ErrorKind::kUsage, fmt::format("--config {}: option '{}': {}", path, key, e.what()));
-    }
+  return true;  // no command word: help lists every command
+}
+
+void load_torch_commands() {
+  std::string dir = ".";
+  char exe[4096];
+  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    std::string path(exe, static_cast<size_t>(n));
+    dir = path.substr(0, path.rfind('/'));
   }
+  std::string plugin = dir + "/libbertforge_torch_commands.so";
+  if (!::dlopen(plugin.c_str(), RTLD_NOW | RTLD_GLOBAL))
+    throw bertforge::Error(
+        bertforge::ErrorKind::kIo,
+        fmt::format("cannot load the LibTorch commands ({}): {}. Rebuild with "
+                    "scripts/build.sh; the file must stay next to the bertforge executable.",
+                    plugin, ::dlerror()));
 }
 
 }  // namespace
 
-// The --config options made by add_config_option (a command such as `model init` has its own --config
-// meaning a BertConfig file, which must not be read as an options file).
-std::set<const CLI::Option*>& options_files() {
-  static std::set<const CLI::Option*> set;
-  return set;
-}
-
-void add_config_option(CLI::App& app) {
-  // main() applies the file after parsing (apply_json_config); the option only records the path.
-  options_files().insert(
-      app.add_option("--config", "JSON file of option values, keys as option names (command-line flags win)")
-          ->type_name("FILE"));
-}
-
-void print_effective_config(const std::string& title, const nlohmann::json& config) {
-  log_info("{} configuration: {}", title, config.dump());
-}
-
-}  // namespace bertforge::cli
-
 int main(int argc, char** argv) {
   using namespace bertforge;
+  if (needs_torch_commands(argc, argv)) {
+    try {
+      load_torch_commands();
+    } catch (const Error& e) {
+      std::fprintf(stderr, "bertforge: error: %s\n", e.what());
+      return 1;
+    }
+  }
   CLI::App app{
       "bertforge: pre-train a BERT language model on your own corpus, end to end, in C++.\n"
       "Pipeline: corpus prepare -> tokenizer train -> dataset build -> pretrain -> fill-mask.\n"

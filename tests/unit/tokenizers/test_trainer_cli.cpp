@@ -3,9 +3,7 @@
 // (missing file, invalid UTF-8, no words, bad option values; the library tests cover empty files) failing
 // with a clear message and no output folder.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -14,39 +12,31 @@
 
 #include <nlohmann/json.hpp>
 
+#include "test_util.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 
+using namespace bertforge::testing;
+
+// `r.out` reads better in these tests than RunResult's `output`.
 struct Result {
   int code = -1;
   std::string out;  // stdout + stderr
 };
 
 std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
+  return sh_quote(s);
 }
 
 Result cli(const std::string& args) {
-  std::string cmd = quote(BERTFORGE_CLI) + " " + args + " 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int rc = pclose(p);
-  r.code = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  return r;
+  RunResult r = run_cli(args);
+  return {r.code, r.output};
 }
 
 std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return read_file(p);
 }
 
 class TrainerCli : public ::testing::Test {

@@ -32,8 +32,9 @@ std::function<void()> setup_pretrain(CLI::App& app) {
   auto o = std::make_shared<training::PretrainOptions>();
   training::TrainingArguments& a = o->args;
   add_option(app, "dataset", o->dataset, "Dataset folder from `bertforge dataset build`")->required();
-  add_option(app, "tokenizer", o->tokenizer, "Tokenizer folder (or vocab.txt) the dataset was built with")
-      ->required();
+  add_option(app, "tokenizer", o->tokenizer,
+             "Tokenizer folder (or vocab.txt / tokenizer.json) the dataset was built with; checked against "
+             "the dataset's fingerprint. Default: the copy `dataset build` keeps in DATASET/tokenizer/");
   add_option(app, "model_config", o->model_config,
              "config.json of a fresh BertForPreTraining (BertConfig keys)");
   add_option(app, "model", o->model,
