@@ -36,6 +36,7 @@
 #include "data/format.h"
 #include "data/loader.h"
 #include "models/bert_config.h"
+#include "tokenizers/tokenizer.h"
 
 namespace fs = std::filesystem;
 using bertforge::data::Batch;
@@ -116,7 +117,8 @@ void write_synthetic(const fs::path& dir, int64_t vocab, int64_t examples, uint6
   info.vocab_size = static_cast<uint32_t>(vocab);
   info.flags.assign(static_cast<size_t>(vocab), 0);
   for (int i = 0; i < 5; ++i) info.flags[i] = bertforge::data::kVocabSpecial;
-  info.fingerprint = "bench-synthetic";
+  // The trainer checks that --tokenizer is the dataset's tokenizer by this fingerprint.
+  info.fingerprint = bertforge::Tokenizer::load(dir / "tokenizer" / "vocab.txt").fingerprint();
   nlohmann::json meta = {{"build", {{"block_size", 128}, {"nsp", true}, {"synthetic", true}}},
                          {"vocab", info.ids_json()}};
   bertforge::data::DatasetWriter w(dir / "dataset" / bertforge::data::kDataFileName, info, meta, true);
