@@ -58,8 +58,14 @@ void write_file_atomic(const fs::path& path, std::string_view content) {
     }
     off += static_cast<size_t>(n);
   }
-  ::fsync(fd);
-  ::close(fd);
+  // fsync/close are where NFS and delayed allocation report a full disk: a failure there must not rename
+  // an incomplete file into place.
+  int err = ::fsync(fd) == 0 ? 0 : errno;
+  if (::close(fd) != 0 && err == 0) err = errno;
+  if (err != 0) {
+    ::unlink(tmp.c_str());
+    throw io_error(path.string(), std::string("write failed: ") + std::strerror(err));
+  }
   std::error_code ec;
   fs::rename(tmp, path, ec);
   if (ec) {

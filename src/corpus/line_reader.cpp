@@ -182,15 +182,28 @@ bool LineReader::next(std::string_view& line) {
     }
     switch (options_.on_invalid_utf8) {
       case InvalidUtf8Policy::kError: {
+        // A file of another encoding fails on its first line: say what it probably is, and how to convert
+        // it (replace/skip would turn a UTF-16 or EUC-KR file into garbage).
+        if (line_no_ == 1) {
+          const std::string_view head = raw.substr(0, 2);
+          if (head == "\xFF\xFE" || head == "\xFE\xFF")
+            throw format_error(path_.string(), line_no_,
+                               "the file starts with a UTF-16 byte-order mark: it is UTF-16, not UTF-8; "
+                               "convert it first, e.g. iconv -f UTF-16 -t UTF-8 IN > OUT");
+        }
+        const std::string hint =
+            line_no_ == 1 ? "; if the file is in another encoding (EUC-KR/CP949, Latin-1, UTF-16, ...), "
+                            "convert it first, e.g. iconv -f EUC-KR -t UTF-8 IN > OUT"
+                          : "";
         size_t nul_at = nul ? static_cast<const char*>(nul) - raw.data() : std::string_view::npos;
         if (nul_at < bad_utf8)
           throw format_error(path_.string(), line_no_,
                              fmt::format("NUL byte at byte {} (is this a binary file? use --on-invalid-utf8 "
-                                         "replace|skip)",
-                                         nul_at + 1));
-        throw format_error(
-            path_.string(), line_no_,
-            fmt::format("invalid UTF-8 at byte {} (use --on-invalid-utf8 replace|skip)", bad_utf8 + 1));
+                                         "replace|skip){}",
+                                         nul_at + 1, hint));
+        throw format_error(path_.string(), line_no_,
+                           fmt::format("invalid UTF-8 at byte {} (use --on-invalid-utf8 replace|skip){}",
+                                       bad_utf8 + 1, hint));
       }
       case InvalidUtf8Policy::kSkip:
         ++skipped_;

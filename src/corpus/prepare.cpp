@@ -496,9 +496,10 @@ PrepareStats prepare_corpus(const CorpusPrepareOptions& o,
   if (stats.documents == 0)
     throw Error(
         ErrorKind::kFormat,
-        fmt::format("no sentence found in {} input file(s): nothing to write to {} (are these the right "
-                    "files? --format {})",
-                    inputs.size(), o.output, o.format));
+        fmt::format("no sentence found in {}: nothing to write to {} (are these the right files? --format {})",
+                    inputs.size() == 1 ? inputs[0].path.string()
+                                       : fmt::format("{} input file(s)", inputs.size()),
+                    o.output, o.format));
   stats.bytes_written = out.written();
   out.commit();
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

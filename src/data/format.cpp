@@ -141,11 +141,13 @@ Header read_header(int fd, const fs::path& path, uint64_t actual_size) {
     throw corrupt(path, fmt::format("file is {} bytes, header says {} (truncated or still being written?)",
                                     actual_size, h.file_size));
   if (kFixedHeader + h.json_bytes > h.header_bytes) throw corrupt(path, "metadata length");
-  bool ok =
-      h.vocab_flags_offset >= h.header_bytes && h.vocab_flags_offset + h.vocab_size <= h.tokens_offset &&
-      h.num_tokens <= (h.file_size / h.width) && h.tokens_offset + h.num_tokens * h.width <= h.index_offset &&
-      h.num_examples <= h.file_size / kIndexEntry &&
-      h.index_offset + h.num_examples * kIndexEntry == h.file_size;
+  // Written so that no sum or product can wrap around, whatever the (checksummed but untrusted) fields say.
+  bool ok = h.vocab_flags_offset >= h.header_bytes && h.tokens_offset <= h.index_offset &&
+            h.index_offset <= h.file_size && h.vocab_size <= h.tokens_offset &&
+            h.vocab_flags_offset <= h.tokens_offset - h.vocab_size &&
+            h.num_tokens <= (h.index_offset - h.tokens_offset) / h.width &&
+            h.num_examples <= (h.file_size - h.index_offset) / kIndexEntry &&
+            h.num_examples * kIndexEntry == h.file_size - h.index_offset;
   if (!ok) throw corrupt(path, "section offsets do not fit the file");
   try {
     h.metadata =
@@ -173,14 +175,22 @@ int open_read(const fs::path& file, uint64_t& size) {
   return fd;
 }
 
-VocabInfo vocab_from_json(const nlohmann::json& v) {
+// A uint32 field of the metadata; anything else (a float, a negative or too large number) is refused rather
+// than converted (a float out of range would be undefined behaviour).
+VocabInfo vocab_from_json(const nlohmann::json& v, const fs::path& file) {
+  auto u32_field = [&](const char* key) {
+    if (!v.is_object() || !v.contains(key) || !v[key].is_number_unsigned() ||
+        v[key].get<uint64_t>() > UINT32_MAX)
+      throw corrupt(file, fmt::format("metadata: vocab.{} is missing or not a 32-bit count", key));
+    return static_cast<uint32_t>(v[key].get<uint64_t>());
+  };
   VocabInfo info;
-  info.vocab_size = v.at("vocab_size").get<uint32_t>();
-  info.pad_id = v.at("pad_id").get<uint32_t>();
-  info.unk_id = v.at("unk_id").get<uint32_t>();
-  info.cls_id = v.at("cls_id").get<uint32_t>();
-  info.sep_id = v.at("sep_id").get<uint32_t>();
-  info.mask_id = v.at("mask_id").get<uint32_t>();
+  info.vocab_size = u32_field("vocab_size");
+  info.pad_id = u32_field("pad_id");
+  info.unk_id = u32_field("unk_id");
+  info.cls_id = u32_field("cls_id");
+  info.sep_id = u32_field("sep_id");
+  info.mask_id = u32_field("mask_id");
   info.fingerprint = v.value("fingerprint", std::string());
   return info;
 }
@@ -414,7 +424,7 @@ Dataset::Dataset(const fs::path& path, OpenOptions options) : file_(dataset_file
     nsp_ = (h.flags & 1u) != 0;
     metadata_ = std::move(h.metadata);
     try {
-      vocab_ = vocab_from_json(metadata_.at("vocab"));
+      vocab_ = vocab_from_json(metadata_.at("vocab"), file_);
     } catch (const nlohmann::json::exception& e) {
       throw corrupt(file_, std::string("metadata: ") + e.what());
     }
@@ -423,7 +433,11 @@ Dataset::Dataset(const fs::path& path, OpenOptions options) : file_(dataset_file
     if (m == MAP_FAILED) throw io_error(file_.string(), std::string("mmap failed: ") + std::strerror(errno));
     map_ = static_cast<const unsigned char*>(m);
     vocab_.flags.assign(map_ + h.vocab_flags_offset, map_ + h.vocab_flags_offset + h.vocab_size);
-    vocab_.validate();
+    try {
+      vocab_.validate();
+    } catch (const Error& e) {
+      throw corrupt(file_, std::string("metadata: ") + e.what());
+    }
   } catch (...) {
     if (map_) ::munmap(const_cast<unsigned char*>(map_), file_size_);
     ::close(fd_);

@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "text/utf8.h"
 
 namespace bertforge::pipelines {
 namespace {
@@ -96,6 +97,10 @@ std::vector<FillMaskResult> FillMask::run(const std::vector<std::string>& texts)
   std::vector<size_t> answerable;
   for (size_t i = 0; i < texts.size(); ++i) {
     results[i].input = texts[i];
+    if (size_t bad = text::utf8_find_invalid(texts[i]); bad != std::string::npos) {
+      results[i].error = fmt::format("invalid UTF-8 at byte {}: the text must be UTF-8", bad);
+      continue;
+    }
     Encoding enc = tokenizer_.encode(texts[i], true);
     size_t masks = std::count(enc.ids.begin(), enc.ids.end(), mask_id);
     if (masks == 0) {

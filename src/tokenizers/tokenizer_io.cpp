@@ -263,13 +263,17 @@ void parse_tokenizer_json(const std::string& where, const json& j, std::vector<s
   } else if (type_of(pp) == "TemplateProcessing") {
     // transformers' BertConverter form: [CLS]:0 $A:0 [SEP]:0 (and $B:1 [SEP]:1) = BertProcessing.
     const json single = pp.value("single", json::array());
-    if (single.size() != 3 || !single[0].contains("SpecialToken") || !single[1].contains("Sequence") ||
-        !single[2].contains("SpecialToken")) {
+    auto special_id = [](const json& item) {
+      return item.is_object() && item.contains("SpecialToken") && item["SpecialToken"].is_object() &&
+             item["SpecialToken"].contains("id") && item["SpecialToken"]["id"].is_string();
+    };
+    if (!single.is_array() || single.size() != 3 || !special_id(single[0]) || !single[1].is_object() ||
+        !single[1].contains("Sequence") || !special_id(single[2])) {
       throw Error(ErrorKind::kUnsupported,
                   where + ": TemplateProcessing other than \"[CLS] $A [SEP]\" is not supported");
     }
-    st.cls_token = single[0]["SpecialToken"].value("id", st.cls_token);
-    st.sep_token = single[2]["SpecialToken"].value("id", st.sep_token);
+    st.cls_token = single[0]["SpecialToken"]["id"].get<std::string>();
+    st.sep_token = single[2]["SpecialToken"]["id"].get<std::string>();
   } else if (post_processor) {
     throw Error(ErrorKind::kUnsupported,
                 where + ": post_processor type " + type_of(pp) +
@@ -394,7 +398,12 @@ Tokenizer Tokenizer::load(const fs::path& path) {
     } catch (const json::exception& e) {
       throw format_error(p.string(), 0, std::string("invalid JSON: ") + e.what());
     }
-    parse_tokenizer_json(p.string(), j, vocab, st, post_processor, decoder);
+    try {
+      parse_tokenizer_json(p.string(), j, vocab, st, post_processor, decoder);
+    } catch (const json::exception& e) {
+      // A field of an unexpected JSON type that the checks above did not name: still an error of this file.
+      throw format_error(p.string(), 0, std::string("unexpected tokenizer.json structure: ") + e.what());
+    }
   };
   if (fs::is_directory(path)) {
     if (fs::exists(path / "tokenizer.json")) {

@@ -19,12 +19,14 @@ namespace {
 
 struct FillMaskArgs {
   std::string model;
-  std::string tokenizer;  // default: the model folder
+  std::string tokenizer;   // default: the model folder
+  std::string first_text;  // the first TEXT argument; the others come from CLI11's extras
   std::vector<std::string> texts;
   std::string input;    // one text per line
   std::string targets;  // comma-separated
   std::string device = "cpu";
   bool json = false;
+  std::string on_invalid_utf8 = "error";
   int threads = 0;
   pipelines::FillMaskOptions options;
 };
@@ -50,17 +52,33 @@ std::function<void()> setup(CLI::App& app) {
   app.add_option("--model", args->model, "Model folder (config.json + model.safetensors)")->required();
   app.add_option("--tokenizer", args->tokenizer,
                  "Tokenizer folder, tokenizer.json or vocab.txt (default: --model)");
-  add_option(app, "top_k", args->options.top_k, "Candidates per [MASK]");
+  add_option(app, "top_k", args->options.top_k, "Candidates per [MASK]")->check(CLI::PositiveNumber);
   app.add_option("--targets", args->targets, "Comma-separated words: score only these (HF's targets)");
-  add_option(app, "batch_size", args->options.batch_size, "Texts per forward pass");
+  add_option(app, "batch_size", args->options.batch_size, "Texts per forward pass")
+      ->check(CLI::PositiveNumber);
+  add_option(app, "on_invalid_utf8", args->on_invalid_utf8,
+             "Lines of --input/stdin with invalid UTF-8: error (stop) | replace (U+FFFD) | skip")
+      ->check(CLI::IsMember({"error", "replace", "skip"}));
   app.add_option("--input", args->input, "File with one text per line (empty lines are skipped)");
   app.add_flag("--json", args->json, "Print HF's pipeline output as JSON (one line per text)");
   add_option(app, "device", args->device, "cpu, or cuda:N when LibTorch was built with CUDA");
   add_option(app, "threads", args->threads, "Intra-op threads (0 = all cores)");
-  app.add_option("text", args->texts,
-                 "Texts with [MASK]; without texts or --input: stdin (or a prompt on a terminal)");
+  // CLI11 reads a vector argument in brackets, "[MASK] [MASK]", as a list "[a,b]" and strips the
+  // brackets. So the first text binds to a single-value positional (no list syntax) and the others are
+  // taken verbatim from the extras, in order.
+  app.add_option("text", args->first_text,
+                 "Texts with [MASK] (one or more); without texts or --input: stdin (or a prompt on a "
+                 "terminal)")
+      ->allow_extra_args(false);
+  app.allow_extras();
   add_config_option(app);
-  return [args]() {
+  return [args, &app]() {
+    if (app.get_option("text")->count() > 0) args->texts.push_back(args->first_text);
+    for (const std::string& extra : app.remaining()) {
+      if (extra.size() > 1 && extra[0] == '-')
+        throw Error(ErrorKind::kUsage, fmt::format("fill-mask: unknown option {} (see --help)", extra));
+      args->texts.push_back(extra);
+    }
     if (args->device != "cpu") {
       if (args->device.rfind("cuda", 0) != 0)
         throw Error(ErrorKind::kUsage, fmt::format("--device '{}': expected cpu or cuda:N", args->device));
@@ -129,10 +147,18 @@ std::function<void()> setup(CLI::App& app) {
       answer(args->texts);
     } else if (!args->input.empty() || !isatty(STDIN_FILENO)) {
       std::string path = args->input.empty() ? "/dev/stdin" : args->input;
-      LineReader reader(path);
+      LineReaderOptions ro;
+      ro.on_invalid_utf8 = parse_invalid_utf8_policy(args->on_invalid_utf8);
+      LineReader reader(path, ro);
       std::vector<std::string> batch;
       std::string_view line;
-      while (reader.next(line)) {
+      for (;;) {
+        try {
+          if (!reader.next(line)) break;
+        } catch (const Error&) {
+          if (!batch.empty()) answer(batch);  // what came before the bad line is still answered
+          throw;
+        }
         if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
         batch.emplace_back(line);
         if (batch.size() >= static_cast<size_t>(args->options.batch_size) * 8) {
@@ -141,6 +167,9 @@ std::function<void()> setup(CLI::App& app) {
         }
       }
       if (!batch.empty()) answer(batch);
+      if (reader.skipped_lines() > 0)
+        log_warn("{}: skipped {} line(s) with invalid UTF-8 (--on-invalid-utf8 skip)", path,
+                 reader.skipped_lines());
     } else {
       std::cerr << "Type a sentence with " << tokenizer.settings().mask_token
                 << " (an empty line or Ctrl-D ends).\n";
