@@ -161,8 +161,9 @@ SafetensorsReader::SafetensorsReader(const std::filesystem::path& path, uint64_t
         }
         continue;
       }
+      const std::string& tensor_name = name;  // clang (C++17) cannot capture a structured binding
       auto where = [&](const std::string& what) {
-        return bad(path, fmt::format("tensor '{}': {}", name, what));
+        return bad(path, fmt::format("tensor '{}': {}", tensor_name, what));
       };
       if (!value.is_object()) throw where("entry is not an object");
       TensorEntry e;

@@ -197,7 +197,7 @@ BertConfig BertConfig::load(const std::filesystem::path& path) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw format_error(path.string(), 0, fmt::format("not valid JSON: {}", e.what()));
   }
   BertConfig c = from_json(j, path.string());

@@ -3,6 +3,10 @@
 // error naming the key, never a silently wrong size.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "common/error.h"
@@ -40,6 +44,23 @@ TEST(ConfigFuzzRegressions, IntegralFloatsStillAccepted) {
   BertConfig c = BertConfig::from_json(nlohmann::json::parse(R"({"intermediate_size": 3072.0})"));
   EXPECT_EQ(c.intermediate_size, 3072);
   EXPECT_NE(error_of(R"({"hidden_size": 767.5})"), "");
+}
+
+TEST(ConfigFuzzRegressions, NumberTooLargeForJsonNamesTheFile) {
+  // Found by fuzz_config: nlohmann::json throws out_of_range (not parse_error) for 1e400, which escaped
+  // BertConfig::load as a message naming no file.
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("bertforge-config-1e400-" + std::to_string(::getpid()) + ".json");
+  { std::ofstream(path) << R"({"architectures": 1e400})"; }
+  std::string err;
+  try {
+    BertConfig::load(path);
+  } catch (const Error& e) {
+    err = e.what();
+  }
+  std::filesystem::remove(path);
+  EXPECT_NE(err.find(path.string()), std::string::npos) << err;
+  EXPECT_NE(err.find("not valid JSON"), std::string::npos) << err;
 }
 
 }  // namespace
