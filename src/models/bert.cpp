@@ -4,6 +4,7 @@
 #include "models/bert.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/autocast_mode.h>
 #include <ATen/ops/cross_entropy_loss.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -12,13 +13,23 @@
 #include <limits>
 
 #include "common/error.h"
+#include "models/fused_ops.h"
 
 namespace bertforge::models {
 
 namespace {
 
+// The training path: gradients are being recorded on float/double tensors (not under bf16 autocast). There
+// the fused kernels of models/fused_ops.h run; inference (NoGradGuard: fill-mask, evaluate, `model forward`)
+// keeps LibTorch's own ops in HF's order, so its numerics are HF's.
+bool fused_path(const torch::Tensor& x) {
+  return fused::enabled() && torch::GradMode::is_enabled() && !at::autocast::is_cpu_enabled() &&
+         (x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kDouble);
+}
+
 torch::Tensor maybe_dropout(const torch::Tensor& x, double p, bool training) {
   if (!training || p == 0.0) return x;
+  if (fused_path(x)) return fused::dropout(x, p, fused::draw_seed());
   return at::dropout(x, p, /*train=*/true);
 }
 
@@ -94,8 +105,34 @@ BertSelfAttentionImpl::BertSelfAttentionImpl(const BertConfig& c)
   value = register_module("value", make_linear(c.hidden_size, c.hidden_size));
 }
 
-torch::Tensor BertSelfAttentionImpl::forward(const torch::Tensor& hidden,
-                                             const torch::Tensor& extended_mask) {
+torch::Tensor BertSelfAttentionImpl::forward(const torch::Tensor& hidden, const torch::Tensor& extended_mask,
+                                             const TokenIndex* packed) {
+  if (fused_path(hidden)) {
+    // One (.., 3H) projection instead of three, the scale, padding mask, softmax and dropout in one pass
+    // (fused_ops.h), and with `packed` the projections run on the real tokens only.
+    const int64_t H = num_heads * head_size;
+    auto qkv = at::linear(hidden, at::cat({query->weight, key->weight, value->weight}),
+                          at::cat({query->bias, key->bias, value->bias}));
+    int64_t B, T;
+    if (packed) {
+      B = packed->batch;
+      T = packed->seq;
+      qkv = at::zeros({B * T, 3 * H}, qkv.options()).index_copy(0, packed->index, qkv);
+    } else {
+      B = hidden.size(0);
+      T = hidden.size(1);
+    }
+    auto heads = qkv.view({B, T, 3, num_heads, head_size}).permute({2, 0, 3, 1, 4});  // (3,B,heads,T,d)
+    auto q = heads.select(0, 0), k = heads.select(0, 1), v = heads.select(0, 2);
+    auto scores = at::matmul(q, k.transpose(-1, -2));  // (B,heads,T,T)
+    auto mask2d = extended_mask.defined() ? extended_mask.reshape({B, T}) : torch::Tensor();
+    const double p = is_training() ? dropout_p : 0.0;
+    auto probs = fused::attention_softmax_dropout(scores, mask2d, std::sqrt(static_cast<double>(head_size)),
+                                                  p, p > 0 ? fused::draw_seed() : 0);
+    auto context = at::matmul(probs, v).permute({0, 2, 1, 3}).reshape({B * T, H});  // (B*T,H)
+    if (packed) return context.index_select(0, packed->index);                      // (N,H)
+    return context.view({B, T, H});
+  }
   const int64_t B = hidden.size(0), T = hidden.size(1);
   // (B,T,H) -> (B,heads,T,d)
   auto split = [&](const torch::Tensor& x) {
@@ -119,6 +156,11 @@ BertResidualOutputImpl::BertResidualOutputImpl(int64_t in_features, const BertCo
 }
 
 torch::Tensor BertResidualOutputImpl::forward(const torch::Tensor& x, const torch::Tensor& residual) {
+  if (fused_path(x)) {
+    const double p = is_training() ? dropout_p : 0.0;
+    return fused::dropout_add_layer_norm(dense->forward(x), residual, LayerNorm->weight, LayerNorm->bias,
+                                         LayerNorm->options.eps(), p, p > 0 ? fused::draw_seed() : 0);
+  }
   auto h = maybe_dropout(dense->forward(x), dropout_p, is_training());
   return LayerNorm->forward(h + residual);
 }
@@ -128,8 +170,9 @@ BertAttentionImpl::BertAttentionImpl(const BertConfig& c) {
   output = register_module("output", BertResidualOutput(c.hidden_size, c));
 }
 
-torch::Tensor BertAttentionImpl::forward(const torch::Tensor& hidden, const torch::Tensor& extended_mask) {
-  return output->forward(self->forward(hidden, extended_mask), hidden);
+torch::Tensor BertAttentionImpl::forward(const torch::Tensor& hidden, const torch::Tensor& extended_mask,
+                                         const TokenIndex* packed) {
+  return output->forward(self->forward(hidden, extended_mask, packed), hidden);
 }
 
 BertIntermediateImpl::BertIntermediateImpl(const BertConfig& c) : act(c.hidden_act) {
@@ -146,8 +189,9 @@ BertLayerImpl::BertLayerImpl(const BertConfig& c) {
   output = register_module("output", BertResidualOutput(c.intermediate_size, c));
 }
 
-torch::Tensor BertLayerImpl::forward(const torch::Tensor& hidden, const torch::Tensor& extended_mask) {
-  auto attended = attention->forward(hidden, extended_mask);
+torch::Tensor BertLayerImpl::forward(const torch::Tensor& hidden, const torch::Tensor& extended_mask,
+                                     const TokenIndex* packed) {
+  auto attended = attention->forward(hidden, extended_mask, packed);
   return output->forward(intermediate->forward(attended), attended);
 }
 
@@ -171,7 +215,7 @@ BertModelImpl::BertModelImpl(const BertConfig& c, bool add_pooling_layer) {
 }
 
 torch::Tensor BertModelImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& token_type_ids,
-                                     const torch::Tensor& attention_mask) {
+                                     const torch::Tensor& attention_mask, bool drop_padding) {
   auto hidden = embeddings->forward(input_ids, token_type_ids);
   torch::Tensor extended;
   if (attention_mask.defined()) {
@@ -179,6 +223,18 @@ torch::Tensor BertModelImpl::forward(const torch::Tensor& input_ids, const torch
     auto m = attention_mask.to(hidden.scalar_type()).unsqueeze(1).unsqueeze(2);  // (B,1,1,T)
     extended = (1.0 - m) * static_cast<double>(std::numeric_limits<float>::lowest());
     if (hidden.scalar_type() == torch::kDouble) extended = (1.0 - m) * std::numeric_limits<double>::lowest();
+  }
+  if (drop_padding && attention_mask.defined() && fused_path(hidden) &&
+      attention_mask.min().item<int64_t>() == 0) {
+    // Only the real tokens go through the layers, (N,H) with N = tokens in the batch: every row-wise op
+    // (projections, feed-forward, LayerNorm, dropout) skips the padding; attention scatters them back into
+    // (B,T) blocks. Padding keys get probability exactly 0 either way, so real tokens see the same values.
+    const int64_t B = hidden.size(0), T = hidden.size(1), H = hidden.size(2);
+    TokenIndex packed{attention_mask.reshape({-1}).nonzero().squeeze(1), B, T};
+    auto x = hidden.reshape({B * T, H}).index_select(0, packed.index);
+    for (const auto& layer : *layers) x = layer->as<BertLayer>()->forward(x, extended, &packed);
+    // Padding positions of the result are 0 (HF computes values there that nothing downstream reads).
+    return at::zeros({B * T, H}, x.options()).index_copy(0, packed.index, x).view({B, T, H});
   }
   for (const auto& layer : *layers) hidden = layer->as<BertLayer>()->forward(hidden, extended);
   return hidden;
@@ -249,7 +305,9 @@ BertLMOutput BertLMImpl::forward(const torch::Tensor& input_ids, const torch::Te
     throw Error(ErrorKind::kFormat, "labels: expected the shape of input_ids");
 
   BertLMOutput out;
-  auto sequence_output = bert->forward(input_ids, token_type_ids, attention_mask);  // (B,T,H)
+  // With the masked-only head nothing reads the padding positions' outputs, so the encoder may skip them.
+  const bool drop_padding = mlm_head == MlmHead::kMaskedOnly && labels.defined();
+  auto sequence_output = bert->forward(input_ids, token_type_ids, attention_mask, drop_padding);  // (B,T,H)
   const int64_t H = config_.hidden_size, V = config_.vocab_size;
 
   if (mlm_head == MlmHead::kMaskedOnly && labels.defined()) {

@@ -38,7 +38,7 @@ enum class MlmHead {
   kFull,        // every position: prediction_logits (B,T,V), as HF
   kMaskedOnly,  // only where labels != -100: prediction_logits (N,V); same loss, far fewer FLOPs when V is
                 // big. Needs labels; without labels it falls back to kFull.
-  kNone,  // skip the MLM head (no prediction_logits, no mlm_loss)
+  kNone,        // skip the MLM head (no prediction_logits, no mlm_loss)
 };
 
 // Activation by HF name (ACT2FN): gelu = erf GELU, gelu_new / gelu_pytorch_tanh / gelu_fast = tanh GELU.
@@ -57,11 +57,20 @@ class BertEmbeddingsImpl : public torch::nn::Module {
 };
 TORCH_MODULE(BertEmbeddings);
 
+// The real (non-padding) tokens of a (B,T) batch when the encoder runs on them alone: hidden states are then
+// (N,H) rows, row i being flattened position index[i] of B*T.
+struct TokenIndex {
+  torch::Tensor index;  // (N,) int64, increasing
+  int64_t batch = 0, seq = 0;
+};
+
 class BertSelfAttentionImpl : public torch::nn::Module {
  public:
   explicit BertSelfAttentionImpl(const BertConfig& config);
-  // hidden (B,T,H), extended_mask (B,1,1,T) float (0 or finfo.min) or undefined -> context (B,T,H)
-  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& extended_mask);
+  // hidden (B,T,H), extended_mask (B,1,1,T) float (0 or finfo.min) or undefined -> context (B,T,H);
+  // with `packed`: hidden (N,H) -> (N,H) (training path only, see bert.cpp)
+  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& extended_mask,
+                        const TokenIndex* packed = nullptr);
 
   torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr};
   int64_t num_heads, head_size;
@@ -85,8 +94,9 @@ TORCH_MODULE(BertResidualOutput);
 class BertAttentionImpl : public torch::nn::Module {
  public:
   explicit BertAttentionImpl(const BertConfig& config);
-  // hidden (B,T,H), extended_mask (B,1,1,T) -> (B,T,H)
-  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& extended_mask);
+  // hidden (B,T,H) or (N,H) with `packed`, extended_mask (B,1,1,T) -> same shape as hidden
+  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& extended_mask,
+                        const TokenIndex* packed = nullptr);
 
   BertSelfAttention self{nullptr};  // state-dict name "self", as HF
   BertResidualOutput output{nullptr};
@@ -107,8 +117,9 @@ TORCH_MODULE(BertIntermediate);
 class BertLayerImpl : public torch::nn::Module {
  public:
   explicit BertLayerImpl(const BertConfig& config);
-  // hidden (B,T,H), extended_mask (B,1,1,T) -> (B,T,H)
-  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& extended_mask);
+  // hidden (B,T,H) or (N,H) with `packed`, extended_mask (B,1,1,T) -> same shape as hidden
+  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& extended_mask,
+                        const TokenIndex* packed = nullptr);
 
   BertAttention attention{nullptr};
   BertIntermediate intermediate{nullptr};
@@ -131,9 +142,11 @@ class BertModelImpl : public torch::nn::Module {
  public:
   BertModelImpl(const BertConfig& config, bool add_pooling_layer);
   // input_ids (B,T), token_type_ids (B,T) or undefined, attention_mask (B,T) 1 = token / 0 = padding or
-  // undefined -> sequence_output (B,T,H)
+  // undefined -> sequence_output (B,T,H). drop_padding (honoured on the training path, when there is
+  // padding): the layers run on the real tokens only and padding positions of the result are 0 — for
+  // callers that never read them (the masked-only MLM head, the pooler's [CLS]).
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& token_type_ids,
-                        const torch::Tensor& attention_mask);
+                        const torch::Tensor& attention_mask, bool drop_padding = false);
 
   BertEmbeddings embeddings{nullptr};
   torch::nn::ModuleList layers{nullptr};  // registered as "encoder" -> "layer"
