@@ -176,6 +176,9 @@ SafetensorsReader::SafetensorsReader(const std::filesystem::path& path, uint64_t
       if (sh == value.end() || !sh->is_array()) throw where("missing shape");
       // numel * element size must fit in the data area; check as we multiply so nothing overflows.
       unsigned __int128 nbytes = dtype_size(e.dtype);
+      // The element count without the zero dimensions must fit int64 too: LibTorch multiplies the sizes in
+      // int64 even for an empty tensor ([2^40, 2^40, 0] is 0 bytes but not a shape it can hold).
+      unsigned __int128 nonzero = 1;
       for (const auto& d : *sh) {
         if (!d.is_number_unsigned())
           throw where(fmt::format("shape {} has a non-integer or negative size", sh->dump()));
@@ -185,6 +188,9 @@ SafetensorsReader::SafetensorsReader(const std::filesystem::path& path, uint64_t
         nbytes *= s;
         if (nbytes > UINT64_MAX)
           nbytes = static_cast<unsigned __int128>(UINT64_MAX) + 1;  // saturate: never wraps
+        if (s) nonzero *= s;
+        if (nonzero > static_cast<uint64_t>(INT64_MAX))
+          throw where(fmt::format("shape {} has more than 2^63 elements", sh->dump()));
       }
       auto off = value.find("data_offsets");
       if (off == value.end() || !off->is_array() || off->size() != 2 || !(*off)[0].is_number_unsigned() ||

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <set>
 
 #include "common/error.h"
@@ -30,9 +31,13 @@ void read_key(const nlohmann::json& j, const char* key, T& out, const std::strin
     ok = it->is_boolean();
   } else if constexpr (std::is_integral_v<T>) {
     // HF writes integers; accept 12.0 too (some tools write floats), but never 12.5.
-    ok = it->is_number_integer() ||
-         (it->is_number_float() &&
-          it->get<double>() == static_cast<double>(static_cast<int64_t>(it->get<double>())));
+    // The range test comes first: converting a double outside int64 (1e300) is undefined behaviour.
+    // An unsigned integer above INT64_MAX would wrap to a negative value: refused as not a count.
+    const bool float_int = it->is_number_float() && std::abs(it->get<double>()) < 9.2e18 &&
+                           it->get<double>() == std::trunc(it->get<double>());
+    ok = (it->is_number_integer() &&
+          !(it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))) ||
+         float_int;
     if (ok) {
       out = it->is_number_integer() ? it->get<T>() : static_cast<T>(it->get<double>());
       return;

@@ -89,6 +89,15 @@ void AdamW::step() {
     const float inv_bc2_sqrt = static_cast<float>(1.0 / std::sqrt(bias_correction2));
     const float decay =
         params_[i].decay ? static_cast<float>(1.0 - options_.lr * options_.weight_decay) : 1.0f;
+    if (!p.is_cpu()) {
+      // GPU (or any non-CPU) tensors: the same update with tensor ops, as torch.optim.AdamW's
+      // single-tensor path (the fused loop below reads host memory).
+      p.mul_(decay);
+      s.exp_avg.mul_(b1).add_(g, one_minus_b1);
+      s.exp_avg_sq.mul_(b2).addcmul_(g, g, one_minus_b2);
+      p.addcdiv_(s.exp_avg, s.exp_avg_sq.sqrt().mul_(inv_bc2_sqrt).add_(eps), -step_size);
+      continue;
+    }
     torch::Tensor gc = g.contiguous();
     float* pd = p.data_ptr<float>();
     const float* gd = gc.data_ptr<float>();
@@ -142,8 +151,9 @@ void AdamW::load_state(const TensorFile& file, const std::string& source) {
       throw format_error(source, 0,
                          fmt::format("parameter {}: saved shape {} but the model has {}", name,
                                      c10::str(m->second.sizes()), c10::str(params_[i].tensor.sizes())));
-    slots[i].exp_avg = m->second.to(torch::kFloat32).contiguous().clone();
-    slots[i].exp_avg_sq = v->second.to(torch::kFloat32).contiguous().clone();
+    const auto device = params_[i].tensor.device();
+    slots[i].exp_avg = m->second.to(device, torch::kFloat32).contiguous().clone();
+    slots[i].exp_avg_sq = v->second.to(device, torch::kFloat32).contiguous().clone();
     slots[i].step = std::stoll(step_it->second);
   }
   slots_ = std::move(slots);

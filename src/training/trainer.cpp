@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <mutex>
 
 #include "common/error.h"
@@ -19,12 +20,14 @@
 #include "common/progress.h"
 #include "data/format.h"
 #include "data/loader.h"
+#include "data/rng.h"
 #include "data/tokenizer_vocab.h"
 #include "io/model_dir.h"
 #include "models/bert.h"
 #include "models/bert_config.h"
 #include "tokenizers/tokenizer.h"
 #include "training/checkpoint.h"
+#include "training/distributed.h"
 #include "training/lr_schedule.h"
 #include "training/metrics.h"
 #include "training/optimizer.h"
@@ -175,24 +178,33 @@ void copy_tokenizer_files(const TokenizerFiles& t, const fs::path& dir) {
   for (auto& [src, name] : t.files) write_file_atomic(dir / name, read_file(src));
 }
 
-// Enables bf16 autocast on CPU for its lifetime (HF's --bf16: matmuls in bfloat16, master weights fp32).
+// Enables bf16 autocast for its lifetime (HF's --bf16: matmuls in bfloat16, master weights fp32), on the
+// device the model lives on: CPU autocast, or CUDA autocast (the GPU path, unverified without a GPU).
 class AutocastScope {
  public:
-  explicit AutocastScope(bool on) : on_(on) {
-    if (on_) {
+  AutocastScope(bool on, const torch::Device& device) : on_(on), cuda_(device.is_cuda()) {
+    if (!on_) return;
+    if (cuda_) {
+      at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+      at::autocast::set_enabled(true);
+    } else {
       at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
       at::autocast::set_cpu_enabled(true);
     }
   }
   ~AutocastScope() {
-    if (on_) {
+    if (!on_) return;
+    if (cuda_)
+      at::autocast::set_enabled(false);
+    else
       at::autocast::set_cpu_enabled(false);
-      at::autocast::clear_cache();
-    }
+    at::autocast::clear_cache();
   }
+  AutocastScope(const AutocastScope&) = delete;
+  AutocastScope& operator=(const AutocastScope&) = delete;
 
  private:
-  bool on_;
+  bool on_, cuda_;
 };
 
 torch::Tensor to_tensor(const std::vector<int64_t>& v, int64_t rows, int64_t cols,
@@ -201,16 +213,70 @@ torch::Tensor to_tensor(const std::vector<int64_t>& v, int64_t rows, int64_t col
   return device.is_cpu() ? t : t.to(device);
 }
 
-torch::Tensor cpu_generator_state() {
-  auto gen = at::detail::getDefaultCPUGenerator();
+// The default generator of a device (CPU, or CUDA device N: dropout on the GPU draws from that one).
+torch::Tensor generator_state(const torch::Device& device) {
+  auto gen = at::globalContext().defaultGenerator(device);
   std::lock_guard<std::mutex> lock(gen.mutex());
   return gen.get_state();
 }
 
-void set_cpu_generator_state(const torch::Tensor& state) {
-  auto gen = at::detail::getDefaultCPUGenerator();
+void set_generator_state(const torch::Device& device, const torch::Tensor& state) {
+  auto gen = at::globalContext().defaultGenerator(device);
   std::lock_guard<std::mutex> lock(gen.mutex());
   gen.set_state(state);
+}
+
+// This rank's generator states as a byte string (gathered by rank 0 into the checkpoint), and back.
+std::string generator_states_bytes(const torch::Device& device) {
+  std::string out;
+  auto append = [&](const torch::Tensor& t) {
+    auto c = t.contiguous();
+    uint64_t n = static_cast<uint64_t>(c.numel());
+    out.append(reinterpret_cast<const char*>(&n), sizeof n);
+    out.append(reinterpret_cast<const char*>(c.data_ptr<uint8_t>()), n);
+  };
+  append(generator_state(torch::kCPU));
+  if (device.is_cuda()) append(generator_state(device));
+  return out;
+}
+
+std::vector<torch::Tensor> generator_states_from_bytes(const std::string& bytes) {
+  std::vector<torch::Tensor> out;
+  size_t at = 0;
+  while (at + sizeof(uint64_t) <= bytes.size()) {
+    uint64_t n;
+    std::memcpy(&n, bytes.data() + at, sizeof n);
+    at += sizeof n;
+    if (at + n > bytes.size()) break;
+    auto t = torch::empty({static_cast<int64_t>(n)}, torch::kUInt8);
+    std::memcpy(t.data_ptr<uint8_t>(), bytes.data() + at, n);
+    at += n;
+    out.push_back(t);
+  }
+  return out;
+}
+
+int64_t count_labels(const std::vector<int64_t>& labels) {
+  int64_t n = 0;
+  for (int64_t v : labels) n += v != data::kIgnoreIndex;
+  return n;
+}
+
+// This rank's share of the loss of the global batch: its mean MLM cross-entropy weighted by its share of the
+// masked tokens of all ranks (local / global), plus the same for NSP over labelled examples. Summing the
+// gradients over the ranks then gives the gradient of the global mean: 2 processes x batch 4 compute what 1
+// process x batch 8 does. In a single process both factors are 1 and this is o.loss, bit for bit.
+torch::Tensor loss_share(const models::BertLMOutput& o, double local_mlm, double global_mlm, double local_nsp,
+                         double global_nsp) {
+  torch::Tensor loss;
+  auto add = [&](const torch::Tensor& part, double local, double global) {
+    if (!part.defined() || local == 0) return;
+    torch::Tensor t = local == global ? part : part * (local / global);
+    loss = loss.defined() ? loss + t : t;
+  };
+  add(o.mlm_loss, local_mlm, global_mlm);
+  add(o.nsp_loss, local_nsp, global_nsp);
+  return loss;
 }
 
 nlohmann::json read_json_file(const fs::path& path) {
@@ -231,6 +297,9 @@ struct Trainer::Impl {
   TrainingArguments& args;
   fs::path out;
   torch::Device device{torch::kCPU};
+  DistributedEnv env;                 // rank / world size from the launcher's environment
+  std::unique_ptr<Distributed> dist;  // the process group (identity collectives in a single process)
+  std::vector<torch::Tensor> params;  // the trainable tensors, in the optimizer's order (gradient all-reduce)
 
   std::unique_ptr<data::Dataset> dataset;
   data::DataSplit split;
@@ -259,6 +328,8 @@ struct Trainer::Impl {
   std::string last_checkpoint;
   int64_t last_saved_step = -1;
   nlohmann::json last_eval;
+  nlohmann::json effective_config;                 // setup's options, logged and saved by start_output
+  std::pair<int64_t, int64_t> param_counts{0, 0};  // parameters, of which in embeddings
 
   explicit Impl(PretrainOptions o) : opt(std::move(o)), args(opt.args), out(opt.args.output_dir) {}
 
@@ -269,11 +340,14 @@ struct Trainer::Impl {
     return static_cast<double>(st.epoch) + (per > 0 ? static_cast<double>(st.position) / per : 0.0);
   }
 
+  void connect();
   void setup();
+  void start_output();
   void load_tokenizer();
   void check_compatibility(const models::BertConfig& config, const std::string& config_source) const;
   void load_checkpoint(const fs::path& dir);
   void save_checkpoint();
+  void write_checkpoint_files(int64_t step, const std::vector<std::string>& rng_states);
   nlohmann::json evaluate();
   void log_record(nlohmann::json record, bool to_history);
   nlohmann::json trainer_state_json();
@@ -361,22 +435,52 @@ void Trainer::Impl::check_compatibility(const models::BertConfig& config,
                                    dataset_file, config_source, config.type_vocab_size));
 }
 
-void Trainer::Impl::setup() {
+// The device, then the process group of a multi-process run (every rank must get here; see distributed.h).
+void Trainer::Impl::connect() {
   session_start = Clock::now();
+  env = DistributedEnv::from_environment();
+  std::string dev = args.device;
+  if (env.distributed() && dev == "cuda") dev = fmt::format("cuda:{}", env.local_rank);  // one GPU per rank
+  try {
+    device = torch::Device(dev);
+  } catch (const c10::Error&) {
+    throw config_error("device",
+                       fmt::format("'{}' is not a device: use cpu, cuda or cuda:N (--device)", dev));
+  }
+  if (!device.is_cpu() && !device.is_cuda())
+    throw config_error("device", fmt::format("'{}': bertforge trains on cpu or cuda[:N] (--device)", dev));
+  if (device.is_cuda() && !torch::cuda::is_available())
+    throw Error(ErrorKind::kUnsupported,
+                fmt::format("--device {}: this LibTorch has no CUDA support{} or no GPU is visible; use "
+                            "--device cpu, or build bertforge against a CUDA LibTorch (docs/distributed.md)",
+                            dev, built_with_cuda() ? "" : " (Debian's libtorch is CPU-only)"));
+  if (device.is_cuda() && device.has_index() &&
+      device.index() >= static_cast<int>(torch::cuda::device_count()))
+    throw config_error("device", fmt::format("--device {}: only {} CUDA device(s) visible", dev,
+                                             torch::cuda::device_count()));
+  DistributedOptions d;
+  d.backend = args.ddp_backend;
+  d.bucket_cap_mb = args.ddp_bucket_cap_mb;
+  d.timeout_seconds = args.ddp_timeout;
+  dist = Distributed::connect(env, d, device);
+  if (!dist->is_main()) {
+    // Rank 0 reports; the others only warn.
+    if (log_level() < LogLevel::kWarn) set_log_level(LogLevel::kWarn);
+    ProgressBar::set_enabled(false);
+  }
+}
+
+void Trainer::Impl::setup() {
   resume_from = resolve_resume_checkpoint(args);
   opt.validate(resume_from.has_value());
   check_output_dir(args);  // before anything is written
 
   if (args.threads > 0) torch::set_num_threads(static_cast<int>(args.threads));
-  // HF's set_seed(args.seed): dropout draws from the default generator (a resume restores its state).
-  torch::manual_seed(static_cast<uint64_t>(args.seed));
-  device = torch::Device(args.device);
-  if (device.is_cuda() && !torch::cuda::is_available())
-    throw Error(
-        ErrorKind::kUnsupported,
-        fmt::format("--device {}: this LibTorch has no CUDA support (Debian's libtorch is CPU-only); use "
-                    "--device cpu, or build bertforge against a CUDA LibTorch",
-                    args.device));
+  // HF's set_seed(args.seed): dropout draws from the default generator (a resume restores its state). Rank r
+  // > 0 gets its own stream, so that ranks do not drop out the same units of different examples.
+  const uint64_t seed = static_cast<uint64_t>(args.seed);
+  torch::manual_seed(dist->rank() == 0 ? seed
+                                       : data::derive_seed({seed, static_cast<uint64_t>(dist->rank())}));
 
   // Inputs, and every mismatch between them, before touching output_dir.
   dataset = std::make_unique<data::Dataset>(opt.dataset);
@@ -419,6 +523,8 @@ void Trainer::Impl::setup() {
   data::LoaderOptions lo;
   lo.batch_size = static_cast<uint32_t>(args.per_device_train_batch_size);
   lo.seed = static_cast<uint64_t>(args.seed);
+  lo.rank = static_cast<uint32_t>(dist->rank());
+  lo.world_size = static_cast<uint32_t>(dist->world_size());
   lo.shuffle = true;
   lo.drop_last = args.dataloader_drop_last;
   lo.group_by_length = opt.group_by_length;
@@ -437,7 +543,14 @@ void Trainer::Impl::setup() {
     el.shuffle = false;
     el.drop_last = false;
     el.group_by_length = false;
-    eval_loader = std::make_unique<data::Loader>(*dataset, split.eval, el);
+    el.rank = 0;
+    el.world_size = 1;
+    // Each rank evaluates every world_size-th held-out example (no padding repeats); sums are all-reduced.
+    std::vector<uint64_t> mine;
+    for (size_t i = static_cast<size_t>(dist->rank()); i < split.eval.size();
+         i += static_cast<size_t>(dist->world_size()))
+      mine.push_back(split.eval[i]);
+    eval_loader = std::make_unique<data::Loader>(*dataset, std::move(mine), el);
   } else if (args.eval_fraction > 0) {
     log_warn("--eval-fraction {} of {} examples holds out none: no evaluation", args.eval_fraction,
              dataset->size());
@@ -460,6 +573,7 @@ void Trainer::Impl::setup() {
   ao.eps = args.adam_epsilon;
   ao.weight_decay = args.weight_decay;
   optimizer = std::make_unique<AdamW>(collect_parameters(*model), ao);
+  for (const auto& p : optimizer->parameters()) params.push_back(p.tensor);
 
   state.max_steps = total_steps;
   state.logging_steps = args.logging_steps;
@@ -467,38 +581,55 @@ void Trainer::Impl::setup() {
   state.save_steps = args.save_steps;
   state.train_batch_size = args.per_device_train_batch_size;
   state.num_train_epochs = args.num_train_epochs;
-
-  // Output folder: only now is anything written.
-  std::error_code ec;
-  fs::create_directories(out, ec);
-  if (ec) throw io_error(out.string(), "cannot create output_dir: " + ec.message());
-  int stale = remove_stale_temporaries(out);
-  if (stale > 0)
-    log_info("removed {} unfinished temporary file(s) of an interrupted run in {}", stale, out.string());
-  if (!resume_from && args.overwrite_output_dir) {
-    // A new run: checkpoints and metrics of an earlier run would mix with ours (and "latest" would pick
-    // them).
-    for (auto& c : list_checkpoints(out)) fs::remove_all(c.path, ec);
-    fs::remove(out / "metrics.jsonl", ec);
-  }
   if (resume_from) load_checkpoint(*resume_from);
-  metrics = std::make_unique<MetricsLog>(out / "metrics.jsonl", resume_from ? state.global_step : -1);
+  effective_config = opt.to_json();
+  effective_config["model_config_resolved"] = config.to_json();
+  param_counts = {counts.total, counts.embeddings};
+}
 
-  nlohmann::json effective = opt.to_json();
-  effective["model_config_resolved"] = config.to_json();
+// After every rank's setup succeeded: rank 0 prepares output_dir, everyone starts from rank 0's weights.
+void Trainer::Impl::start_output() {
+  if (dist->is_main()) {
+    std::error_code ec;
+    fs::create_directories(out, ec);
+    if (ec) throw io_error(out.string(), "cannot create output_dir: " + ec.message());
+    int stale = remove_stale_temporaries(out);
+    if (stale > 0)
+      log_info("removed {} unfinished temporary file(s) of an interrupted run in {}", stale, out.string());
+    if (!resume_from && args.overwrite_output_dir) {
+      // A new run: checkpoints and metrics of an earlier run would mix with ours (and "latest" would pick
+      // them).
+      for (auto& c : list_checkpoints(out)) fs::remove_all(c.path, ec);
+      fs::remove(out / "metrics.jsonl", ec);
+    }
+    metrics = std::make_unique<MetricsLog>(out / "metrics.jsonl", resume_from ? state.global_step : -1);
+  }
+  {
+    // Identical on every rank already (same seed or the same files); the broadcast makes it a guarantee.
+    torch::NoGradGuard no_grad;
+    dist->broadcast(params);
+  }
+
+  nlohmann::json effective = effective_config;
   effective["total_steps"] = total_steps;
   effective["warmup_steps_resolved"] = schedule->warmup_steps();
   effective["train_examples"] = split.train.size();
   effective["eval_examples"] = split.eval.size();
   effective["threads_resolved"] = torch::get_num_threads();
+  effective["world_size"] = dist->world_size();
+  effective["ddp_backend_resolved"] = dist->backend();
   log_info("pretrain configuration: {}", effective.dump());
-  write_file_atomic(out / "pretrain_config.json", effective.dump(2) + "\n");
+  if (dist->is_main()) write_file_atomic(out / "pretrain_config.json", effective.dump(2) + "\n");
   log_info(
       "model: {} parameters ({} in embeddings); {} training examples, {} held out; {} batches of {} per "
       "epoch, "
       "{} optimizer steps{}",
-      counts.total, counts.embeddings, split.train.size(), split.eval.size(),
-      train_loader->batches_per_epoch(), args.per_device_train_batch_size, total_steps,
+      param_counts.first, param_counts.second, split.train.size(), split.eval.size(),
+      train_loader->batches_per_epoch(),
+      dist->active()
+          ? fmt::format("{} per rank x {} ranks", args.per_device_train_batch_size, dist->world_size())
+          : std::to_string(args.per_device_train_batch_size),
+      total_steps,
       resume_from ? fmt::format(", resuming at step {} from {}", state.global_step, resume_from->string())
                   : "");
 }
@@ -519,22 +650,67 @@ void Trainer::Impl::load_checkpoint(const fs::path& dir) {
         sched.value("lr_scheduler_type", std::string("?")), sched.value("num_training_steps", int64_t{0}),
         schedule->type(), total_steps);
   TensorFile rng = load_tensor_file(dir / "rng_state.safetensors");
-  auto it = rng.tensors.find("torch_cpu_generator");
-  if (it == rng.tensors.end())
+  if (rng.tensors.find("torch_cpu_generator") == rng.tensors.end())
     throw format_error((dir / "rng_state.safetensors").string(), 0, "no torch_cpu_generator state");
-  set_cpu_generator_state(it->second);
+  // Rank 0's states are "torch_cpu_generator" / "torch_cuda_generator" (a single-process checkpoint's), rank
+  // r's carry ".rank<r>". A rank the checkpoint has no state for (a larger world size now) starts a fresh
+  // stream: dropout then differs from an uninterrupted run, the rest does not.
+  const std::string suffix = dist->rank() == 0 ? "" : fmt::format(".rank{}", dist->rank());
+  auto cpu_it = rng.tensors.find("torch_cpu_generator" + suffix);
+  if (cpu_it != rng.tensors.end()) {
+    set_generator_state(torch::kCPU, cpu_it->second);
+    auto cuda_it = rng.tensors.find("torch_cuda_generator" + suffix);
+    if (device.is_cuda() && cuda_it != rng.tensors.end()) set_generator_state(device, cuda_it->second);
+  } else {
+    torch::manual_seed(
+        data::derive_seed({static_cast<uint64_t>(args.seed), static_cast<uint64_t>(dist->rank()),
+                           static_cast<uint64_t>(state.global_step)}));
+    log_warn(
+        "rank {}: {} holds no random state for this rank (saved by a run of fewer processes): dropout "
+        "draws from a fresh stream",
+        dist->rank(), dir.string());
+  }
   nlohmann::json ds = read_json_file(dir / "data_state.json");
   try {
-    if (ds.at("train_examples").get<uint64_t>() != split.train.size() ||
-        ds.at("batch_size").get<int64_t>() != args.per_device_train_batch_size)
+    if (ds.at("train_examples").get<uint64_t>() != split.train.size())
       throw config_error(
           "resume_from_checkpoint",
-          fmt::format("{} was written for {} training examples in batches of {}, this run has {} in "
-                      "batches of {}; resume with the same dataset, --eval-fraction and batch size",
-                      dir.string(), ds.at("train_examples").get<uint64_t>(),
-                      ds.at("batch_size").get<int64_t>(), split.train.size(),
-                      args.per_device_train_batch_size));
-    train_loader->seek(data::LoaderState::from_json(ds.at("loader")));
+          fmt::format("{} was written for {} training examples, this run has {}; resume with the same "
+                      "dataset and --eval-fraction",
+                      dir.string(), ds.at("train_examples").get<uint64_t>(), split.train.size()));
+    // The cursor is global: (epoch, examples of the epoch's global order given out). Rank r of W takes every
+    // W-th example of that order, so global batch p of (batch B, world W) is order[p*B*W, (p+1)*B*W) for
+    // any W: a different world size resumes at the same example when the global batch divides it.
+    auto saved = data::LoaderState::from_json(ds.at("loader"));
+    const uint64_t saved_world = ds.value("world_size", uint64_t{1});
+    const uint64_t saved_batch = ds.at("batch_size").get<uint64_t>();
+    const uint64_t saved_global = saved_batch * saved_world;
+    const uint64_t global =
+        static_cast<uint64_t>(args.per_device_train_batch_size) * static_cast<uint64_t>(dist->world_size());
+    if (saved_world == static_cast<uint64_t>(dist->world_size()) &&
+        saved_batch == static_cast<uint64_t>(args.per_device_train_batch_size)) {
+      train_loader->seek(saved);
+    } else {
+      const uint64_t consumed = saved.position * saved_global;
+      if (consumed % global != 0)
+        throw config_error(
+            "per_device_train_batch_size",
+            fmt::format(
+                "{} stopped after {} examples of epoch {} (global batch {} = {} x {} processes); this "
+                "run's global batch {} = {} x {} does not divide that: choose a batch size so that "
+                "per-device batch x world size divides {} (e.g. the saved global batch {})",
+                dir.string(), consumed, saved.epoch, saved_global, saved_batch, saved_world, global,
+                args.per_device_train_batch_size, dist->world_size(), consumed, saved_global));
+      if (saved_global != global)
+        log_warn(
+            "the global batch changes from {} to {} examples on resume: the loss curve and the schedule's "
+            "meaning change with it",
+            saved_global, global);
+      log_info("resuming a run of {} process(es) x batch {} with {} x {}: epoch {}, example {} of the epoch",
+               saved_world, saved_batch, dist->world_size(), args.per_device_train_batch_size, saved.epoch,
+               consumed);
+      train_loader->seek({saved.epoch, consumed / global});
+    }
   } catch (const nlohmann::json::exception& e) {
     throw format_error((dir / "data_state.json").string(), 0, e.what());
   }
@@ -559,6 +735,25 @@ nlohmann::json Trainer::Impl::trainer_state_json() {
 void Trainer::Impl::save_checkpoint() {
   const int64_t step = state.global_step;
   auto t0 = Clock::now();
+  // Every rank's generator states go to rank 0, which alone writes; the others wait for its verdict.
+  std::vector<std::string> rng_states = dist->gather_strings(generator_states_bytes(device));
+  if (!dist->is_main()) {
+    dist->check_all_ok(true, fmt::format("writing checkpoint-{}", step));
+    last_checkpoint = (out / fmt::format("{}{}", kCheckpointPrefix, step)).string();
+    last_saved_step = step;
+    return;
+  }
+  try {
+    write_checkpoint_files(step, rng_states);
+  } catch (...) {
+    dist->check_all_ok(false, fmt::format("writing checkpoint-{}", step));
+    throw;
+  }
+  dist->check_all_ok(true, fmt::format("writing checkpoint-{}", step));
+  log_info("saved {} in {:.1f} s", last_checkpoint, seconds_between(t0, Clock::now()));
+}
+
+void Trainer::Impl::write_checkpoint_files(int64_t step, const std::vector<std::string>& rng_states) {
   nlohmann::json ts = trainer_state_json();
   fs::path path = write_checkpoint(out, step, [&](const fs::path& tmp) {
     io::write_model_files(*model, tmp);
@@ -566,14 +761,22 @@ void Trainer::Impl::save_checkpoint() {
     save_tensor_file(tmp / "optimizer.safetensors", optimizer->state());
     write_file_atomic(tmp / "scheduler.json", schedule->to_json(step).dump(2) + "\n");
     TensorFile rng;
-    rng.tensors["torch_cpu_generator"] = cpu_generator_state();
+    for (size_t r = 0; r < rng_states.size(); ++r) {
+      auto states = generator_states_from_bytes(rng_states[r]);
+      const std::string suffix = r == 0 ? "" : fmt::format(".rank{}", r);
+      if (!states.empty()) rng.tensors["torch_cpu_generator" + suffix] = states[0];
+      if (states.size() > 1) rng.tensors["torch_cuda_generator" + suffix] = states[1];
+    }
     rng.metadata["format"] = "bertforge-rng-1";
+    rng.metadata["world_size"] = std::to_string(rng_states.size());
     save_tensor_file(tmp / "rng_state.safetensors", rng);
     nlohmann::json ds = {{"loader", train_loader->state().to_json()},
                          {"batches_per_epoch", train_loader->batches_per_epoch()},
                          {"train_examples", split.train.size()},
                          {"eval_examples", split.eval.size()},
                          {"batch_size", args.per_device_train_batch_size},
+                         {"world_size", dist->world_size()},
+                         {"global_batch_size", args.per_device_train_batch_size * dist->world_size()},
                          {"seed", args.seed}};
     write_file_atomic(tmp / "data_state.json", ds.dump(2) + "\n");
     write_file_atomic(tmp / "trainer_state.json", ts.dump(2) + "\n");
@@ -583,7 +786,6 @@ void Trainer::Impl::save_checkpoint() {
   last_saved_step = step;
   for (auto& gone : rotate_checkpoints(out, args.save_total_limit))
     log_debug("deleted old checkpoint {} (save_total_limit {})", gone.string(), args.save_total_limit);
-  log_info("saved {} in {:.1f} s", path.string(), seconds_between(t0, Clock::now()));
 }
 
 nlohmann::json Trainer::Impl::evaluate() {
@@ -604,7 +806,7 @@ nlohmann::json Trainer::Impl::evaluate() {
     if (dataset->has_nsp()) nsp = to_tensor(b.next_sentence_label, B, 1, device).view({B});
     models::BertLMOutput o;
     {
-      AutocastScope autocast(args.bf16);
+      AutocastScope autocast(args.bf16, device);
       o = model->forward(ids, tt, am, labels, nsp, models::MlmHead::kMaskedOnly);
     }
     if (o.loss.defined()) {
@@ -623,6 +825,15 @@ nlohmann::json Trainer::Impl::evaluate() {
     }
   }
   model->train();
+  auto totals = dist->sum({loss_sum, static_cast<double>(examples), static_cast<double>(masked),
+                           static_cast<double>(mlm_correct), static_cast<double>(nsp_total),
+                           static_cast<double>(nsp_correct)});
+  loss_sum = totals[0];
+  examples = static_cast<int64_t>(totals[1]);
+  masked = static_cast<int64_t>(totals[2]);
+  mlm_correct = static_cast<int64_t>(totals[3]);
+  nsp_total = static_cast<int64_t>(totals[4]);
+  nsp_correct = static_cast<int64_t>(totals[5]);
   double secs = seconds_between(t0, Clock::now());
   nlohmann::json r = {{"eval_loss", examples ? loss_sum / static_cast<double>(examples) : 0.0},
                       {"eval_mlm_accuracy", masked ? static_cast<double>(mlm_correct) / masked : 0.0},
@@ -642,20 +853,40 @@ void Trainer::Impl::log_record(nlohmann::json record, bool to_history) {
       if (k != "tokens_per_second" && k != "samples_per_second" && k != "elapsed_seconds") h[k] = v;
     state.log_history.push_back(h);
   }
-  metrics->append(record);
+  if (metrics) metrics->append(record);  // rank 0 only
 }
 
 void Trainer::Impl::save_final_model() {
-  io::write_model_files(*model, out);
-  copy_tokenizer_files(tokenizer, out);
-  write_file_atomic(out / "trainer_state.json", trainer_state_json().dump(2) + "\n");
-  write_file_atomic(out / "training_args.json", nlohmann::json(args).dump(2) + "\n");
+  if (!dist->is_main()) {
+    dist->check_all_ok(true, "saving the final model");
+    return;
+  }
+  try {
+    io::write_model_files(*model, out);
+    copy_tokenizer_files(tokenizer, out);
+    write_file_atomic(out / "trainer_state.json", trainer_state_json().dump(2) + "\n");
+    write_file_atomic(out / "training_args.json", nlohmann::json(args).dump(2) + "\n");
+    write_training_curves_svg(out / "training_curves.svg", MetricsLog::read(out / "metrics.jsonl"),
+                              fmt::format("bertforge pretrain — {}", out.filename().string()));
+  } catch (...) {
+    dist->check_all_ok(false, "saving the final model");
+    throw;
+  }
+  dist->check_all_ok(true, "saving the final model");
   log_info("saved the model to {} (config.json, model.safetensors, tokenizer files)", out.string());
 }
 
 TrainResult Trainer::train(const std::atomic<int>* stop_request) {
   Impl& m = *impl_;
-  m.setup();
+  m.connect();
+  try {
+    m.setup();
+  } catch (...) {
+    m.dist->check_all_ok(false, "setup");  // tell the other ranks instead of leaving them waiting
+    throw;
+  }
+  m.dist->check_all_ok(true, "setup");
+  m.start_output();
   const auto& args = m.args;
   TrainResult result;
   const int64_t start_step = m.state.global_step;
@@ -676,11 +907,25 @@ TrainResult Trainer::train(const std::atomic<int>* stop_request) {
     // ---- one optimizer step: `ga` micro-batches, their gradients summed ----
     double step_loss = 0;
     int64_t step_tokens = 0, step_samples = 0, step_inputs = 0;
+    // The micro-batches of this step and their MLM / NSP label counts, summed over the ranks first: each
+    // rank's loss is its share of the mean over the GLOBAL batch (see loss_share), so the world size does
+    // not change the math.
+    std::vector<data::Batch> micro_batches(static_cast<size_t>(ga));
+    std::vector<double> local_counts(static_cast<size_t>(2 * ga), 0.0);
     for (int64_t micro = 0; micro < ga; ++micro) {
-      data::Batch b;
+      data::Batch& b = micro_batches[static_cast<size_t>(micro)];
       while (!m.train_loader->next(b)) {
         // End of an epoch: the loader moved to the next one; accumulation carries across.
       }
+      local_counts[static_cast<size_t>(2 * micro)] = static_cast<double>(count_labels(b.labels));
+      if (has_nsp)
+        local_counts[static_cast<size_t>(2 * micro + 1)] =
+            static_cast<double>(count_labels(b.next_sentence_label));
+    }
+    const std::vector<double> global_counts = m.dist->sum(local_counts);
+    for (int64_t micro = 0; micro < ga; ++micro) {
+      const data::Batch& b = micro_batches[static_cast<size_t>(micro)];
+      const size_t c = static_cast<size_t>(2 * micro);
       const int64_t B = static_cast<int64_t>(b.batch_size), T = static_cast<int64_t>(b.seq_len);
       auto ids = to_tensor(b.input_ids, B, T, m.device);
       auto tt = to_tensor(b.token_type_ids, B, T, m.device);
@@ -690,17 +935,30 @@ TrainResult Trainer::train(const std::atomic<int>* stop_request) {
       if (has_nsp) nsp = to_tensor(b.next_sentence_label, B, 1, m.device).view({B});
       models::BertLMOutput o;
       {
-        AutocastScope autocast(args.bf16);
+        AutocastScope autocast(args.bf16, m.device);
         o = m.model->forward(ids, tt, am, labels, nsp, head);
       }
-      torch::Tensor loss = ga > 1 ? o.loss / static_cast<double>(ga) : o.loss;
-      loss.backward();
-      step_loss += loss.item<double>();
+      torch::Tensor loss =
+          loss_share(o, local_counts[c], global_counts[c], local_counts[c + 1], global_counts[c + 1]);
+      if (loss.defined()) {  // undefined: nothing of this micro-batch is labelled on this rank
+        if (ga > 1) loss = loss / static_cast<double>(ga);
+        loss.backward();
+        step_loss += loss.item<double>();
+      }
       int64_t tokens = 0;
       for (int64_t v : b.attention_mask) tokens += v;
       step_tokens += tokens;
       step_samples += B;
       step_inputs += B * T;
+    }
+    if (m.dist->active()) {
+      m.dist->all_reduce_gradients(m.params);
+      auto totals = m.dist->sum({step_loss, static_cast<double>(step_tokens),
+                                 static_cast<double>(step_samples), static_cast<double>(step_inputs)});
+      step_loss = totals[0];
+      step_tokens = static_cast<int64_t>(totals[1]);
+      step_samples = static_cast<int64_t>(totals[2]);
+      step_inputs = static_cast<int64_t>(totals[3]);
     }
     grad_norm = m.optimizer->clip_grad_norm(args.max_grad_norm);
     const int64_t step = m.state.global_step + 1;
@@ -779,6 +1037,15 @@ TrainResult Trainer::train(const std::atomic<int>* stop_request) {
     // ---- checkpoints, stop requests ----
     if (args.save_steps > 0 && step % args.save_steps == 0) m.save_checkpoint();
     int sig = stop_request ? stop_request->load() : 0;
+    bool over_budget = budget_seconds > 0 &&
+                       seconds_between(m.session_start, Clock::now()) >= budget_seconds &&
+                       step < m.total_steps;
+    if (m.dist->active()) {
+      // A signal or the time budget seen by any rank stops all of them at this same step.
+      auto agreed = m.dist->max({static_cast<double>(sig), over_budget ? 1.0 : 0.0});
+      sig = static_cast<int>(agreed[0]);
+      over_budget = agreed[1] > 0;
+    }
     if (sig != 0) {
       // Keep the window's partial time so the resumed run's first log covers the same steps.
       m.window_seconds += seconds_between(window_start, Clock::now());
@@ -788,8 +1055,7 @@ TrainResult Trainer::train(const std::atomic<int>* stop_request) {
       result.stop_signal = sig;
       break;
     }
-    if (budget_seconds > 0 && seconds_between(m.session_start, Clock::now()) >= budget_seconds &&
-        step < m.total_steps) {
+    if (over_budget) {
       log_warn("time budget of {} minutes reached after step {} of {}: saving and stopping", args.max_minutes,
                step, m.total_steps);
       result.time_budget_reached = true;
@@ -817,8 +1083,6 @@ TrainResult Trainer::train(const std::atomic<int>* stop_request) {
         {"total_flos", m.state.total_flos}};
     m.state.log_history.push_back(summary);
     m.save_final_model();
-    write_training_curves_svg(m.out / "training_curves.svg", MetricsLog::read(m.out / "metrics.jsonl"),
-                              fmt::format("bertforge pretrain — {}", m.out.filename().string()));
   }
   result.last_checkpoint = m.last_checkpoint;
   return result;

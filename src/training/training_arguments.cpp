@@ -81,6 +81,13 @@ void TrainingArguments::validate() const {
     invalid("device", fmt::format("must be cpu, cuda or cuda:N (got '{}')", device));
   if (!(max_minutes >= 0) || !std::isfinite(max_minutes))
     invalid("max_minutes", fmt::format("must be >= 0; 0 = no time budget (got {})", max_minutes));
+  if (!ddp_backend.empty() && ddp_backend != "gloo" && ddp_backend != "nccl")
+    invalid("ddp_backend",
+            fmt::format("must be gloo or nccl, or empty for automatic (got '{}')", ddp_backend));
+  if (!(ddp_bucket_cap_mb > 0) || !std::isfinite(ddp_bucket_cap_mb))
+    invalid("ddp_bucket_cap_mb", fmt::format("must be > 0 (got {})", ddp_bucket_cap_mb));
+  if (!(ddp_timeout > 0) || !std::isfinite(ddp_timeout))
+    invalid("ddp_timeout", fmt::format("must be > 0 seconds (got {})", ddp_timeout));
 }
 
 int64_t TrainingArguments::resolved_warmup_steps(int64_t total_steps) const {
@@ -94,12 +101,13 @@ int64_t TrainingArguments::resolved_eval_steps() const {
 
 #define BERTFORGE_TA_FIELDS(X)                                                                              \
   X(output_dir)                                                                                             \
-  X(overwrite_output_dir) X(num_train_epochs) X(max_steps) X(per_device_train_batch_size)                   \
-      X(per_device_eval_batch_size) X(gradient_accumulation_steps) X(dataloader_drop_last) X(learning_rate) \
-          X(weight_decay) X(adam_beta1) X(adam_beta2) X(adam_epsilon) X(max_grad_norm) X(lr_scheduler_type) \
-              X(warmup_ratio) X(warmup_steps) X(logging_steps) X(logging_first_step) X(save_steps)          \
-                  X(save_total_limit) X(resume_from_checkpoint) X(seed) X(bf16) X(eval_fraction)            \
-                      X(eval_steps) X(threads) X(device) X(max_minutes)
+  X(overwrite_output_dir)                                                                                   \
+  X(num_train_epochs) X(max_steps) X(per_device_train_batch_size) X(per_device_eval_batch_size)             \
+      X(gradient_accumulation_steps) X(dataloader_drop_last) X(learning_rate) X(weight_decay) X(adam_beta1) \
+          X(adam_beta2) X(adam_epsilon) X(max_grad_norm) X(lr_scheduler_type) X(warmup_ratio)               \
+              X(warmup_steps) X(logging_steps) X(logging_first_step) X(save_steps) X(save_total_limit)      \
+                  X(resume_from_checkpoint) X(seed) X(bf16) X(eval_fraction) X(eval_steps) X(threads)       \
+                      X(device) X(max_minutes) X(ddp_backend) X(ddp_bucket_cap_mb) X(ddp_timeout)
 
 void to_json(nlohmann::json& j, const TrainingArguments& a) {
   j = nlohmann::json::object();

@@ -65,6 +65,11 @@ struct TrainingArguments {
   std::string device = "cpu";  // cpu, or cuda / cuda:N with a CUDA build of LibTorch
   double max_minutes = 0.0;    // time budget: stop cleanly, save a checkpoint and the model; 0 = none
 
+  // ---- data parallel (HF names; used when the launcher sets RANK/WORLD_SIZE, docs/distributed.md) ----
+  std::string ddp_backend;        // "" = nccl for --device cuda (CUDA build), else gloo; or gloo | nccl
+  double ddp_bucket_cap_mb = 25;  // gradients are all-reduced in flat buckets of at most this many MB
+  double ddp_timeout = 1800;      // seconds to wait for the other processes (rendezvous, collectives)
+
   // Throws config_error naming the first invalid field and the flag that fixes it.
   void validate() const;
   // Steps between warmup and the end, as HF: warmup_steps if > 0, else ceil(warmup_ratio * total_steps).

@@ -80,6 +80,11 @@ std::function<void()> setup_pretrain(CLI::App& app) {
   add_option(app, "device", a.device, "cpu, or cuda / cuda:N with a CUDA build of LibTorch");
   add_option(app, "max_minutes", a.max_minutes,
              "Time budget: save and stop after this many minutes (0 = none)");
+  add_option(
+      app, "ddp_backend", a.ddp_backend,
+      "Multi-process backend: gloo or nccl (default: nccl for --device cuda when built in, else gloo)");
+  add_option(app, "ddp_bucket_cap_mb", a.ddp_bucket_cap_mb, "Gradient all-reduce bucket size in MB");
+  add_option(app, "ddp_timeout", a.ddp_timeout, "Seconds to wait for the other processes");
   add_option(app, "mlm_probability", o->mlm_probability, "Share of tokens selected for masked-LM (collator)");
   add_bool(app, "whole_word_mask", o->whole_word_mask, "Mask whole words (DataCollatorForWholeWordMask)");
   add_bool(app, "group_by_length", o->group_by_length, "Batches of similar lengths (less padding)");
