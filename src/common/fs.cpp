@@ -32,7 +32,8 @@ std::string read_file(const fs::path& path) {
 void require_file(const fs::path& path, const std::string& what) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw io_error(path.string(), fmt::format("{} not found", what));
-  if (!fs::is_regular_file(path, ec)) throw io_error(path.string(), fmt::format("{} is not a regular file", what));
+  if (!fs::is_regular_file(path, ec))
+    throw io_error(path.string(), fmt::format("{} is not a regular file", what));
 }
 
 fs::path temp_sibling(const fs::path& target) {
@@ -74,7 +75,8 @@ void write_file_atomic(const fs::path& path, std::string_view content) {
   }
 }
 
-void build_dir_atomic(const fs::path& target, bool replace, const std::function<void(const fs::path&)>& fill) {
+void build_dir_atomic(const fs::path& target, bool replace,
+                      const std::function<void(const fs::path&)>& fill) {
   std::error_code ec;
   fs::path abs = fs::absolute(target, ec);
   if (abs.has_parent_path()) fs::create_directories(abs.parent_path(), ec);
@@ -123,6 +125,61 @@ std::string human_bytes(uint64_t bytes) {
     ++u;
   }
   return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", v, units[u]);
+}
+
+namespace {
+constexpr size_t kAtomicFileBuffer = 1 << 20;
+}
+
+AtomicFile::AtomicFile(const fs::path& target) : target_(target), tmp_(temp_sibling(target)) {
+  fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw io_error(target.string(), std::string("cannot create output: ") + std::strerror(errno));
+  buffer_.reserve(kAtomicFileBuffer + 4096);
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_) {
+    std::error_code ec;
+    fs::remove(tmp_, ec);
+  }
+}
+
+void AtomicFile::write(std::string_view s) {
+  buffer_.append(s);
+  written_ += s.size();
+  if (buffer_.size() >= kAtomicFileBuffer) flush();
+}
+
+void AtomicFile::commit() {
+  flush();
+  if (::fsync(fd_) != 0) fail("fsync failed");
+  if (::close(fd_) != 0) {
+    fd_ = -1;
+    fail("close failed");
+  }
+  fd_ = -1;
+  std::error_code ec;
+  fs::rename(tmp_, target_, ec);
+  if (ec) throw io_error(target_.string(), "cannot rename the temporary output into place: " + ec.message());
+  committed_ = true;
+}
+
+void AtomicFile::fail(const char* what) {
+  throw io_error(target_.string(), fmt::format("{}: {}", what, std::strerror(errno)));
+}
+
+void AtomicFile::flush() {
+  size_t off = 0;
+  while (off < buffer_.size()) {
+    ssize_t n = ::write(fd_, buffer_.data() + off, buffer_.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail("write failed");
+    }
+    off += static_cast<size_t>(n);
+  }
+  buffer_.clear();
 }
 
 }  // namespace bertforge

@@ -28,6 +28,31 @@ void build_dir_atomic(const fs::path& target, bool replace, const std::function<
 // A temp path beside `target` (same filesystem, so rename is atomic): "<target>.tmp-<pid>-<n>".
 fs::path temp_sibling(const fs::path& target);
 
+// An output file written through a temporary sibling (buffered); commit() flushes, fsyncs and renames it
+// into place. Destroying an uncommitted AtomicFile removes the temporary file, so errors leave nothing
+// behind. Errors are io_errors naming the target.
+class AtomicFile {
+ public:
+  explicit AtomicFile(const fs::path& target);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  void write(std::string_view s);
+  uint64_t written() const { return written_; }
+  void commit();
+
+ private:
+  [[noreturn]] void fail(const char* what);
+  void flush();
+
+  fs::path target_, tmp_;
+  int fd_ = -1;
+  std::string buffer_;
+  uint64_t written_ = 0;
+  bool committed_ = false;
+};
+
 // Human-readable byte count: "4.8 MB".
 std::string human_bytes(uint64_t bytes);
 

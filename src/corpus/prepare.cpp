@@ -41,73 +41,10 @@ bool has_text_extension(const fs::path& p) {
   return lower_extension(p) == ".txt";
 }
 
-// Output file written through a temporary sibling; commit() renames it into place. Destroying an
-// uncommitted writer removes the temporary file, so errors leave nothing behind.
-class AtomicOutput {
- public:
-  explicit AtomicOutput(const fs::path& target) : target_(target), tmp_(temp_sibling(target)) {
-    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd_ < 0)
-      throw io_error(target.string(), std::string("cannot create output: ") + std::strerror(errno));
-    buffer_.reserve(kBufferBytes + 4096);
-  }
-  ~AtomicOutput() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) {
-      std::error_code ec;
-      fs::remove(tmp_, ec);
-    }
-  }
-  void write(std::string_view s) {
-    buffer_.append(s);
-    written_ += s.size();
-    if (buffer_.size() >= kBufferBytes) flush();
-  }
-  uint64_t written() const { return written_; }
-  void commit() {
-    flush();
-    if (::fsync(fd_) != 0) fail("fsync failed");
-    if (::close(fd_) != 0) {
-      fd_ = -1;
-      fail("close failed");
-    }
-    fd_ = -1;
-    std::error_code ec;
-    fs::rename(tmp_, target_, ec);
-    if (ec)
-      throw io_error(target_.string(), "cannot rename the temporary output into place: " + ec.message());
-    committed_ = true;
-  }
-
- private:
-  static constexpr size_t kBufferBytes = 1 << 20;
-  [[noreturn]] void fail(const char* what) {
-    throw io_error(target_.string(), fmt::format("{}: {}", what, std::strerror(errno)));
-  }
-  void flush() {
-    size_t off = 0;
-    while (off < buffer_.size()) {
-      ssize_t n = ::write(fd_, buffer_.data() + off, buffer_.size() - off);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        fail("write failed");
-      }
-      off += static_cast<size_t>(n);
-    }
-    buffer_.clear();
-  }
-
-  fs::path target_, tmp_;
-  int fd_ = -1;
-  std::string buffer_;
-  uint64_t written_ = 0;
-  bool committed_ = false;
-};
-
 // Writes documents separated by one blank line.
 class CorpusWriter {
  public:
-  CorpusWriter(AtomicOutput& out, PrepareStats& stats, uint64_t min_sentences)
+  CorpusWriter(AtomicFile& out, PrepareStats& stats, uint64_t min_sentences)
       : out_(out), stats_(stats), min_sentences_(min_sentences) {}
   void document(const std::vector<std::string>& sentences) {
     if (sentences.empty()) {
@@ -128,7 +65,7 @@ class CorpusWriter {
   }
 
  private:
-  AtomicOutput& out_;
+  AtomicFile& out_;
   PrepareStats& stats_;
   uint64_t min_sentences_;
 };
@@ -472,7 +409,7 @@ PrepareStats prepare_corpus(const CorpusPrepareOptions& o,
   std::vector<PrepareInput> inputs = collect_prepare_inputs(o, &stats.ignored_files);
   if (output.has_parent_path()) fs::create_directories(output.parent_path(), ec);
 
-  AtomicOutput out(output);
+  AtomicFile out(output);
   CorpusWriter writer(out, stats, o.min_sentences);
   unsigned threads = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   bool any_html = std::any_of(inputs.begin(), inputs.end(), [](const PrepareInput& in) { return in.html; });
@@ -496,10 +433,10 @@ PrepareStats prepare_corpus(const CorpusPrepareOptions& o,
   if (stats.documents == 0)
     throw Error(
         ErrorKind::kFormat,
-        fmt::format("no sentence found in {}: nothing to write to {} (are these the right files? --format {})",
-                    inputs.size() == 1 ? inputs[0].path.string()
-                                       : fmt::format("{} input file(s)", inputs.size()),
-                    o.output, o.format));
+        fmt::format(
+            "no sentence found in {}: nothing to write to {} (are these the right files? --format {})",
+            inputs.size() == 1 ? inputs[0].path.string() : fmt::format("{} input file(s)", inputs.size()),
+            o.output, o.format));
   stats.bytes_written = out.written();
   out.commit();
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

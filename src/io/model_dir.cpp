@@ -224,4 +224,14 @@ void save_pretrained(const models::BertLMImpl& model, const fs::path& dir, bool 
   build_dir_atomic(dir, replace, [&](const fs::path& tmp) { write_model_files(model, tmp); });
 }
 
+Tokenizer load_model_tokenizer(const fs::path& model_dir, const std::string& tokenizer_path) {
+  if (!tokenizer_path.empty()) return Tokenizer::load(tokenizer_path);
+  try {
+    return Tokenizer::load(model_dir.string());
+  } catch (const Error& e) {
+    throw Error(e.kind(),
+                fmt::format("{} (the model folder has no tokenizer: pass --tokenizer PATH)", e.what()));
+  }
+}
+
 }  // namespace bertforge::io

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "models/bert.h"
+#include "tokenizers/tokenizer.h"
 
 namespace bertforge::io {
 
@@ -37,6 +38,10 @@ struct LoadOptions {
 // convert), a required tensor missing (embeddings, encoder, MLM head), a shape mismatch, a corrupt file.
 models::BertLM load_pretrained(const std::filesystem::path& dir, const LoadOptions& options = {},
                                LoadReport* report = nullptr);
+
+// The tokenizer that goes with a model folder: `tokenizer_path` when given, else the folder's own tokenizer
+// files; a folder without them is an error that says to pass --tokenizer.
+Tokenizer load_model_tokenizer(const std::filesystem::path& model_dir, const std::string& tokenizer_path);
 
 // Copies the tensors of model.safetensors (or a sharded index) in `dir` into an existing model of the same
 // config, with the rules of load_pretrained. The trainer uses it to resume from a checkpoint.

@@ -131,45 +131,6 @@ std::vector<Canary> read_canary_file(const fs::path& path) {
   return canaries;
 }
 
-namespace {
-
-// The output under a temporary name, renamed over the target only once it is complete.
-class AtomicWriter {
- public:
-  explicit AtomicWriter(const fs::path& target) : target_(target), tmp_(temp_sibling(target)) {
-    file_ = std::fopen(tmp_.c_str(), "wb");
-    if (!file_) throw io_error(tmp_.string(), "cannot create the output file");
-  }
-  ~AtomicWriter() {
-    if (file_) std::fclose(file_);
-    if (!committed_) {
-      std::error_code ec;
-      fs::remove(tmp_, ec);
-    }
-  }
-  void write(std::string_view s) {
-    if (!s.empty() && std::fwrite(s.data(), 1, s.size(), file_) != s.size())
-      throw io_error(tmp_.string(), "write failed (disk full?)");
-  }
-  void commit() {
-    int rc = std::fclose(file_);
-    file_ = nullptr;
-    if (rc != 0) throw io_error(tmp_.string(), "write failed (disk full?)");
-    std::error_code ec;
-    fs::rename(tmp_, target_, ec);
-    if (ec)
-      throw io_error(target_.string(), "cannot rename the temporary output into place: " + ec.message());
-    committed_ = true;
-  }
-
- private:
-  fs::path target_, tmp_;
-  std::FILE* file_ = nullptr;
-  bool committed_ = false;
-};
-
-}  // namespace
-
 std::vector<Canary> insert_canaries(const fs::path& input, const fs::path& output,
                                     const CanaryInsertOptions& options, CanaryInsertStats* stats) {
   options.validate();
@@ -252,7 +213,7 @@ std::vector<Canary> insert_canaries(const fs::path& input, const fs::path& outpu
                    [](const auto& a, const auto& b) { return a.first < b.first; });
 
   // Pass 2: copy with insertions.
-  AtomicWriter out(output);
+  AtomicFile out(output);
   {
     LineReader reader(input);
     std::string_view line;

@@ -239,43 +239,6 @@ class OrderedPool {
   bool stop_ = false;
 };
 
-// The output file under a temporary name; removed unless commit() renamed it into place.
-class AtomicOutput {
- public:
-  explicit AtomicOutput(const fs::path& target) : target_(target), tmp_(temp_sibling(target)) {
-    file_ = std::fopen(tmp_.c_str(), "wb");
-    if (!file_) throw io_error(target.string(), std::string("cannot create output: ") + std::strerror(errno));
-    std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
-  }
-  ~AtomicOutput() {
-    if (file_) std::fclose(file_);
-    if (!committed_) {
-      std::error_code ec;
-      fs::remove(tmp_, ec);
-    }
-  }
-  void write(std::string_view data) {
-    if (!data.empty() && std::fwrite(data.data(), 1, data.size(), file_) != data.size())
-      throw io_error(target_.string(), std::string("write failed: ") + std::strerror(errno));
-  }
-  void commit() {
-    if (std::fflush(file_) != 0 || ::fsync(fileno(file_)) != 0)
-      throw io_error(target_.string(), std::string("write failed: ") + std::strerror(errno));
-    std::fclose(file_);
-    file_ = nullptr;
-    std::error_code ec;
-    fs::rename(tmp_, target_, ec);
-    if (ec)
-      throw io_error(target_.string(), "cannot rename the temporary output into place: " + ec.message());
-    committed_ = true;
-  }
-
- private:
-  fs::path target_, tmp_;
-  std::FILE* file_ = nullptr;
-  bool committed_ = false;
-};
-
 }  // namespace
 
 ScrubReport run_scrub(const ScrubOptions& options) {
@@ -311,7 +274,7 @@ ScrubReport run_scrub(const ScrubOptions& options) {
     std::error_code ec;
     fs::create_directories(out_path.parent_path(), ec);
   }
-  AtomicOutput out(out_path);
+  AtomicFile out(out_path);
   ProgressBar bar("scrub", total_bytes, "B");
   {
     OrderedPool pool(rules, report.threads, [&](Chunk& c) {

@@ -1,5 +1,5 @@
-// tools/bertforge/torch/audit.cpp — `bertforge audit` (what a trained model remembers: probes and canary exposure)
-// and `bertforge audit canaries --insert` (plant canaries in a corpus before training). See
+// tools/bertforge/torch/audit.cpp — `bertforge audit` (what a trained model remembers: probes and canary
+// exposure) and `bertforge audit canaries --insert` (plant canaries in a corpus before training). See
 // src/privacy/audit.h for the method and docs/privacy.md for the guide.
 #include <fmt/format.h>
 #include <torch/torch.h>
@@ -156,16 +156,7 @@ std::function<void()> setup(CLI::App& app) {
     load.arch = models::BertArch::kMaskedLM;
     load.log_warnings = log_level() <= LogLevel::kDebug;
     models::BertLM model = io::load_pretrained(args->model, load);
-    std::string tok_path = args->tokenizer.empty() ? args->model : args->tokenizer;
-    Tokenizer tokenizer = [&] {
-      try {
-        return Tokenizer::load(tok_path);
-      } catch (const Error& e) {
-        if (!args->tokenizer.empty()) throw;
-        throw Error(e.kind(),
-                    fmt::format("{} (the model folder has no tokenizer: pass --tokenizer PATH)", e.what()));
-      }
-    }();
+    Tokenizer tokenizer = io::load_model_tokenizer(args->model, args->tokenizer);
     privacy::Auditor auditor(model, tokenizer, args->options);
     privacy::AuditReport report;
     if (!probes.empty()) report.probes = auditor.run_probes(probes);

@@ -112,16 +112,7 @@ std::function<void()> setup(CLI::App& app) {
     load.arch = models::BertArch::kMaskedLM;
     load.log_warnings = log_level() <= LogLevel::kDebug;
     models::BertLM model = io::load_pretrained(args->model, load);
-    std::string tok_path = args->tokenizer.empty() ? args->model : args->tokenizer;
-    Tokenizer tokenizer = [&] {
-      try {
-        return Tokenizer::load(tok_path);
-      } catch (const Error& e) {
-        if (!args->tokenizer.empty()) throw;
-        throw Error(e.kind(),
-                    fmt::format("{} (the model folder has no tokenizer: pass --tokenizer PATH)", e.what()));
-      }
-    }();
+    Tokenizer tokenizer = io::load_model_tokenizer(args->model, args->tokenizer);
     pipelines::FillMask pipe(model, tokenizer, args->options);
     double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     log_debug("model and tokenizer loaded in {:.3f} s", load_s);
